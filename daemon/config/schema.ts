@@ -1,0 +1,241 @@
+/**
+ * The shape of /etc/gatehouse/gatehouse.yaml.
+ *
+ * One zod schema is the single source of truth: it validates the file, gives
+ * the daemon its static types, and is exported as JSON Schema
+ * (config/gatehouse.schema.json) for editor completion. Defaults live here and
+ * nowhere else.
+ */
+import { z } from 'zod';
+
+const id = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'use lowercase letters, digits, "-" and "_" (max 63), starting with a letter or digit');
+
+const hhmm = /^([01]\d|2[0-3]):[0-5]\d$/;
+const timeWindow = z
+  .string()
+  .regex(/^\d\d:\d\d-\d\d:\d\d$/, 'expected "HH:MM-HH:MM", for example "07:00-22:00"')
+  .refine((w) => {
+    const [from, to] = w.split('-') as [string, string];
+    return hhmm.test(from) && (hhmm.test(to) || to === '24:00') && from < to;
+  }, 'a window runs from an earlier to a later time of the same day ("24:00" ends at midnight)');
+
+const weekday = z.array(timeWindow).default([]);
+
+export const scheduleSchema = z
+  .object({
+    mon: weekday,
+    tue: weekday,
+    wed: weekday,
+    thu: weekday,
+    fri: weekday,
+    sat: weekday,
+    sun: weekday,
+  })
+  .strict()
+  .describe('Weekly windows in the site time zone during which a door accepts credentials.');
+
+const serialPath = z.string().min(1).describe('Device path; prefer /dev/serial/by-id/... or a udev symlink, which survive replugging.');
+
+export const relaySchema = z
+  .discriminatedUnion('driver', [
+    z
+      .object({
+        driver: z.literal('lcus'),
+        path: serialPath,
+        channel: z.number().int().min(1).max(8).describe('Relay channel on the board, 1-based.'),
+        baudRate: z.number().int().positive().default(9600),
+      })
+      .strict()
+      .describe('CH340 "LCUS" USB serial relay board (frames A0 CH OP SUM).'),
+    z.object({ driver: z.literal('sim') }).strict().describe('Simulated relay: state visible in `gatehouse status`.'),
+  ])
+  .describe('The output that drives the lock.');
+
+export const cardFormatSchema = z
+  .enum(['decimal10', 'fc-cn', 'hex'])
+  .default('decimal10')
+  .describe(
+    'How a tag is turned into the number the platform stores: decimal10 = 32-bit tag number as 10 decimal digits (what is printed on most EM4100 fobs), fc-cn = "FFF,CCCCC" facility code and card number, hex = all 40 bits as 10 hex digits.',
+  );
+
+export const readerModeSchema = z
+  .enum(['entry', 'exit', 'toggle', 'access-only'])
+  .describe('entry checks in, exit checks out, toggle checks in when out and out when in, access-only opens the door without check-in.');
+
+const readerCommon = {
+  id,
+  door: id.optional().describe('Door this reader opens. A reader without a door only checks people in and out.'),
+  mode: readerModeSchema,
+};
+
+export const readerSchema = z.discriminatedUnion('driver', [
+  z
+    .object({
+      ...readerCommon,
+      driver: z.literal('rdm6300'),
+      path: serialPath,
+      baudRate: z.number().int().positive().default(9600),
+      cardFormat: cardFormatSchema,
+      removalMs: z
+        .number()
+        .int()
+        .min(100)
+        .max(10_000)
+        .default(500)
+        .describe('Silence after which a card counts as removed; a card held still is read once.'),
+    })
+    .strict()
+    .describe('RDM6300 / EM4100 125 kHz serial reader.'),
+  z
+    .object({ ...readerCommon, driver: z.literal('sim') })
+    .strict()
+    .describe('Simulated reader fed by `gatehouse sim card|pin`.'),
+]);
+
+const mqttSchema = z
+  .object({
+    url: z
+      .string()
+      .regex(/^(mqtts?|wss?|tcp|ssl):\/\/[^\s]+$/, 'expected a URL such as mqtts://broker.example:8883')
+      .describe('Broker URL.'),
+    topicPrefix: z
+      .string()
+      .regex(/^[^#+\s]+[^/#+\s]$/, 'no wildcards, whitespace or trailing "/"')
+      .default('gatehouse/v1'),
+    username: z.string().optional(),
+    clientId: z.string().optional().describe('Defaults to "gatehouse-<gateway id>".'),
+    keepaliveS: z.number().int().min(5).max(600).default(30),
+    reconnectMs: z.number().int().min(100).max(60_000).default(2_000),
+    connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
+    maxInflight: z.number().int().min(1).max(1000).default(64).describe('QoS 1 publishes awaiting PUBACK at once.'),
+  })
+  .strict();
+
+export const configSchema = z
+  .object({
+    $schema: z.string().optional(),
+    site: z
+      .object({
+        id,
+        name: z.string().optional(),
+        timezone: z
+          .string()
+          .refine((tz) => {
+            try {
+              new Intl.DateTimeFormat('en-GB', { timeZone: tz });
+              return true;
+            } catch {
+              return false;
+            }
+          }, 'not an IANA time zone such as Europe/London')
+          .describe('IANA time zone of the site; schedules and calendar days use it.'),
+      })
+      .strict(),
+    gateway: z.object({ id }).strict(),
+    secretsFile: z
+      .string()
+      .min(1)
+      .describe('YAML file (mode 0600) with siteKey and, optionally, mqttPassword. Relative paths are relative to this file.'),
+    store: z
+      .object({
+        path: z.string().min(1).describe('SQLite database file. Relative paths are relative to this file.'),
+        seedFile: z
+          .string()
+          .optional()
+          .describe('Data set imported when the cache is empty (demo and first boot without a cloud).'),
+        journalRetentionDays: z.number().int().min(1).max(3650).default(90),
+      })
+      .strict(),
+    control: z
+      .object({
+        socket: z.string().min(1).default('/run/gatehouse/control.sock').describe('Unix socket for the CLI (mode 0600).'),
+      })
+      .strict()
+      .default({ socket: '/run/gatehouse/control.sock' }),
+    log: z
+      .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
+      .strict()
+      .default({ level: 'info' }),
+    mqtt: mqttSchema.optional().describe('Cloud broker. Without it events stay queued in the journal.'),
+    schedules: z.record(id, scheduleSchema).default({}),
+    doors: z
+      .array(
+        z
+          .object({
+            id,
+            name: z.string().optional(),
+            relay: relaySchema,
+            lockType: z
+              .enum(['fail-secure', 'fail-safe'])
+              .default('fail-secure')
+              .describe('fail-secure (strike): energise to unlock. fail-safe (maglock): energise to lock; unlocked without power.'),
+            pulseMs: z.number().int().min(200).max(60_000).default(3000).describe('How long a granted door stays unlocked.'),
+            schedule: id.optional().describe('Name of a schedule; without one the door accepts credentials at any time.'),
+          })
+          .strict(),
+      )
+      .default([]),
+    readers: z.array(readerSchema).default([]),
+  })
+  .strict()
+  .superRefine((cfg, ctx) => {
+    const dup = (items: { id: string }[], what: string, key: string) => {
+      const seen = new Set<string>();
+      items.forEach((item, index) => {
+        if (seen.has(item.id)) ctx.addIssue({ code: 'custom', path: [key, index, 'id'], message: `duplicate ${what} id "${item.id}"` });
+        seen.add(item.id);
+      });
+    };
+    dup(cfg.doors, 'door', 'doors');
+    dup(cfg.readers, 'reader', 'readers');
+    const doorIds = new Set(cfg.doors.map((d) => d.id));
+    cfg.readers.forEach((r, index) => {
+      if (r.door !== undefined && !doorIds.has(r.door)) {
+        ctx.addIssue({ code: 'custom', path: ['readers', index, 'door'], message: `no door with id "${r.door}"` });
+      }
+    });
+    cfg.doors.forEach((d, index) => {
+      if (d.schedule !== undefined && !(d.schedule in cfg.schedules)) {
+        ctx.addIssue({ code: 'custom', path: ['doors', index, 'schedule'], message: `no schedule named "${d.schedule}"` });
+      }
+    });
+    // Two doors on one relay channel would open each other.
+    const channels = new Map<string, string>();
+    cfg.doors.forEach((d, index) => {
+      if (d.relay.driver !== 'lcus') return;
+      const key = `${d.relay.path}#${d.relay.channel}`;
+      const other = channels.get(key);
+      if (other !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['doors', index, 'relay'], message: `relay channel already used by door "${other}"` });
+      }
+      channels.set(key, d.id);
+    });
+  });
+
+export type GatehouseConfig = z.infer<typeof configSchema>;
+export type DoorConfig = GatehouseConfig['doors'][number];
+export type ReaderConfig = GatehouseConfig['readers'][number];
+export type RelayConfig = DoorConfig['relay'];
+export type ReaderMode = z.infer<typeof readerModeSchema>;
+export type CardFormat = z.infer<typeof cardFormatSchema>;
+export type WeeklySchedule = z.infer<typeof scheduleSchema>;
+export type MqttConfig = NonNullable<GatehouseConfig['mqtt']>;
+
+export const secretsSchema = z
+  .object({
+    siteKey: z
+      .string()
+      .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected at least 32 random bytes, base64 encoded (openssl rand -base64 32)')
+      .describe('Key for the keyed hash of card numbers, PINs and codes. Never leaves this machine.'),
+    mqttPassword: z.string().optional(),
+  })
+  .strict();
+
+export type Secrets = z.infer<typeof secretsSchema>;
+
+/** JSON Schema of the config file, for editors (yaml-language-server). */
+export function configJsonSchema(): unknown {
+  return z.toJSONSchema(configSchema, { io: 'input', unrepresentable: 'any' });
+}

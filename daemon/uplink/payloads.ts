@@ -1,0 +1,70 @@
+/**
+ * What Gatehouse publishes, as zod schemas. They type the producers, validate
+ * in tests, and are rendered to JSON Schema in docs/mqtt-contract.md so a
+ * cloud team can implement its side from the document alone.
+ */
+import { z } from 'zod';
+
+export const decisionReasonSchema = z.enum([
+  'granted',
+  'unknown_credential',
+  'ambiguous_credential',
+  'credential_not_valid',
+  'person_inactive',
+  'no_valid_pass',
+  'outside_schedule',
+  'door_locked_down',
+]);
+
+export const accessEventSchema = z
+  .object({
+    schema: z.literal('gatehouse.access/1'),
+    eventId: z.string().describe('UUIDv7, unique per event; the cloud deduplicates by it.'),
+    bootId: z.string().describe('Random id of the daemon run that decided.'),
+    seq: z.number().int().positive().describe('Per-gateway sequence number; gaps mean lost events.'),
+    ts: z.string().describe('Decision time, ISO 8601 UTC with milliseconds.'),
+    siteId: z.string(),
+    gatewayId: z.string(),
+    readerId: z.string(),
+    doorId: z.string().nullable(),
+    credential: z
+      .object({
+        kind: z.enum(['card', 'keypad']),
+        fingerprint: z.string().describe('First 8 hex digits of the keyed hash: correlates reads, reveals nothing.'),
+      })
+      .strict(),
+    person: z
+      .object({ id: z.string(), kind: z.enum(['member', 'contact', 'visitor']) })
+      .strict()
+      .nullable()
+      .describe('Whose credential it was; null when unknown or ambiguous.'),
+    decision: z
+      .object({
+        outcome: z.enum(['granted', 'denied']),
+        reason: decisionReasonSchema,
+      })
+      .strict(),
+    checkin: z
+      .enum(['checked_in', 'checked_out', 'failed', 'none'])
+      .describe('Effect on presence: failed = a check-in attempt without a valid pass (the platform\'s "failed check-in").'),
+    sessionId: z.string().nullable().describe('Check-in session opened or closed by this event.'),
+    unlockMs: z.number().int().nonnegative().describe('How long the door was unlocked; 0 when it was not.'),
+    cache: z.object({ version: z.number().int().nonnegative() }).strict(),
+  })
+  .strict();
+
+export const gatewayStatusSchema = z
+  .object({
+    schema: z.literal('gatehouse.status/1'),
+    state: z.enum(['online', 'offline']),
+    gatewayId: z.string(),
+    siteId: z.string(),
+    bootId: z.string(),
+    version: z.string().describe('Gatehouse software version.'),
+    ts: z.string(),
+  })
+  .strict();
+
+export type DecisionReason = z.infer<typeof decisionReasonSchema>;
+export type AccessEvent = z.infer<typeof accessEventSchema>;
+export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;

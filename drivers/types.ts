@@ -1,0 +1,54 @@
+/**
+ * The contract between hardware drivers and the rest of the daemon.
+ *
+ * Drivers turn bytes into credential reads and door commands into bytes.
+ * They never decide anything: a reader does not know whether a card is valid,
+ * and a relay does not know how long a door stays open.
+ */
+import type { SecretValue } from '../daemon/runtime/secret.js';
+
+/** What a person presented at a reader, as the reader saw it. */
+export type PresentedCredential =
+  /** A card or fob, already mapped to the number format the platform stores. */
+  | { readonly kind: 'card'; readonly number: SecretValue }
+  /** Digits typed on a keypad (a member PIN or a visitor code). */
+  | { readonly kind: 'keypad'; readonly code: SecretValue };
+
+/** Feedback a reader can give the person in front of it, where the device allows it. */
+export type ReaderFeedback = 'granted' | 'denied';
+
+/** Lifecycle shared by every device driver; the supervisor drives it. */
+export interface DeviceDriver {
+  /** Stable id from the config (reader id or `door:<id>` for relays). */
+  readonly deviceId: string;
+  /** Open the device. Rejects when the device is missing or unusable. */
+  open(): Promise<void>;
+  /** Release the device. Never rejects. */
+  close(): Promise<void>;
+  /**
+   * Called at most once per successful open(), when the device is lost
+   * (unplugged, I/O error). The supervisor closes and reopens it.
+   */
+  onFault(listener: (error: Error) => void): void;
+}
+
+export interface ReaderDriver extends DeviceDriver {
+  onRead(listener: (credential: PresentedCredential) => void): void;
+  /** Optional LED/buzzer feedback; drivers without it simply omit the method. */
+  feedback?(signal: ReaderFeedback): void;
+  /**
+   * Optional protocol-level diagnostic counters (frames rejected for a bad
+   * checksum, garbage bytes skipped). Shown in status; never contain credential values.
+   */
+  counters?(): Readonly<Record<string, number>>;
+}
+
+/**
+ * One relay channel. Knows only "energised" and "released": which of those
+ * means "door unlocked" depends on the lock type and is decided by the door
+ * controller, not here.
+ */
+export interface RelayDriver extends DeviceDriver {
+  /** Energise or release the relay. Rejects when the command cannot be sent. */
+  set(energised: boolean): Promise<void>;
+}
