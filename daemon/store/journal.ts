@@ -117,11 +117,19 @@ export class Journal {
    */
   append(type: string, topic: string, at: number, build: (stamp: EventStamp) => unknown): JournalEntry {
     const entry = this.#appendTx(type, topic, at, build);
-    for (const listener of this.#listeners) listener(entry);
+    // Notify after the caller's (possibly enclosing) transaction has finished:
+    // a listener must never publish a row that is then rolled back.
+    queueMicrotask(() => {
+      for (const listener of this.#listeners) listener(entry);
+    });
     return entry;
   }
 
-  /** Called after each append, synchronously; the uplink uses it to wake up. */
+  /**
+   * Called after each append, once the appending code has returned (a
+   * microtask later). A wake-up signal for the uplink: read pending() for the
+   * truth, since an enclosing transaction may have rolled the row back.
+   */
   onAppend(listener: (entry: JournalEntry) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);

@@ -1,0 +1,63 @@
+/**
+ * Credential values are stored and compared only as a keyed hash:
+ * HMAC-SHA-256(site key, namespace || 0x00 || canonical value).
+ *
+ * The key lives in the secrets file, never in the database, so a stolen
+ * database does not give up the 100,000-entry PIN space to a brute force.
+ * PINs and visitor codes share the "code" namespace on purpose: both are typed
+ * on the same keypads, and a collision between them must be visible.
+ */
+import { createHmac } from 'node:crypto';
+import type { CredentialKind } from '../engine/types.js';
+
+export type LookupNamespace = 'card' | 'code';
+
+export const namespaceOf = (kind: CredentialKind): LookupNamespace => (kind === 'card' ? 'card' : 'code');
+
+export class CredentialFormatError extends Error {
+  override readonly name = 'CredentialFormatError';
+}
+
+/**
+ * The canonical form of a card number, so the reader's mapping and the
+ * platform's record compare equal: decimal numbers without leading zeros
+ * ("0004614867" = "4614867"), "FFF,CCCCC" zero-padded, hex uppercase.
+ */
+export function canonicalCard(value: string): string {
+  const v = value.trim();
+  if (/^\d{1,20}$/.test(v)) return BigInt(v).toString(10);
+  const fc = /^(\d{1,3}),(\d{1,5})$/.exec(v);
+  if (fc) return `${fc[1]!.padStart(3, '0')},${fc[2]!.padStart(5, '0')}`;
+  if (/^[0-9a-fA-F]{1,20}$/.test(v)) return `x${v.toUpperCase()}`;
+  throw new CredentialFormatError('card number must be decimal digits, "FFF,CCCCC" or hex');
+}
+
+/** Keypad codes keep leading zeros: "01234" and "1234" are different PINs. */
+export function canonicalCode(value: string): string {
+  const v = value.trim();
+  if (!/^\d{4,12}$/.test(v)) throw new CredentialFormatError('a PIN or visitor code is 4 to 12 digits');
+  return v;
+}
+
+export class CredentialHasher {
+  readonly #key: Buffer;
+
+  constructor(siteKey: Buffer) {
+    if (siteKey.length < 32) throw new Error('site key must be at least 32 bytes');
+    this.#key = siteKey;
+  }
+
+  /** The lookup key for a value already in canonical form. */
+  lookup(namespace: LookupNamespace, canonical: string): Buffer {
+    return createHmac('sha256', this.#key).update(namespace).update('\0').update(canonical).digest();
+  }
+
+  /** Canonicalise and hash a value as the cloud or a reader delivers it. Throws CredentialFormatError. */
+  lookupOf(kind: CredentialKind | 'keypad', value: string): Buffer {
+    if (kind === 'card') return this.lookup('card', canonicalCard(value));
+    return this.lookup('code', canonicalCode(value));
+  }
+}
+
+/** Short, non-reversible tag for logs and events: the first 8 hex digits of the keyed hash. */
+export const fingerprint = (lookup: Buffer): string => lookup.subarray(0, 4).toString('hex');

@@ -1,0 +1,140 @@
+import { describe, expect, it } from 'vitest';
+import { decide, hasValidEntitlement } from '../../daemon/engine/decide.js';
+import { isWithinSchedule } from '../../daemon/engine/schedule.js';
+import { siteLocalTime } from '../../daemon/engine/site-time.js';
+import type {
+  Candidate,
+  DecisionInput,
+  DoorPolicy,
+  EntitlementFacts,
+  ReaderMode,
+  WeeklySchedule,
+} from '../../daemon/engine/types.js';
+
+const T = Date.parse('2026-11-23T10:00:00Z'); // a Monday, 10:00 in London
+const HOUR = 3_600_000;
+
+const plan: EntitlementFacts = { id: 'e1', kind: 'plan', validFrom: T - 24 * HOUR, validTo: null, minutesLeft: null };
+
+function candidate(over: Partial<{ personId: string; status: Candidate['person']['status']; entitlements: EntitlementFacts[]; session: boolean; credential: Partial<Candidate['credential']> }> = {}): Candidate {
+  return {
+    person: { id: over.personId ?? 'm-1', kind: 'member', status: over.status ?? 'active' },
+    credential: { id: 'c-1', kind: 'card', status: 'active', validFrom: null, validTo: null, ...over.credential },
+    entitlements: over.entitlements ?? [plan],
+    openSession: over.session === true ? { id: 's-1', openedAt: T - HOUR } : null,
+  };
+}
+
+const door = (over: Partial<DoorPolicy> = {}): DoorPolicy => ({ id: 'front', pulseMs: 3000, mode: 'normal', schedule: null, ...over });
+
+function input(mode: ReaderMode, candidates: Candidate[], d: DoorPolicy | null = door(), at = T): DecisionInput {
+  return { at, local: siteLocalTime(at, 'Europe/London'), reader: { id: 'r1', mode }, door: d, candidates };
+}
+
+const weekdaysNineToFive: WeeklySchedule = {
+  mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'], sat: [], sun: [],
+};
+
+describe('decide: one row per reason', () => {
+  const cases: { name: string; input: DecisionInput; outcome: 'granted' | 'denied'; reason: string; checkin: string; unlock: boolean }[] = [
+    { name: 'granted at an entry reader checks in', input: input('entry', [candidate()]), outcome: 'granted', reason: 'granted', checkin: 'checked_in', unlock: true },
+    { name: 'unknown credential', input: input('entry', []), outcome: 'denied', reason: 'unknown_credential', checkin: 'none', unlock: false },
+    { name: 'the same code belongs to two people', input: input('entry', [candidate(), candidate({ personId: 'v-9' })]), outcome: 'denied', reason: 'ambiguous_credential', checkin: 'none', unlock: false },
+    { name: 'revoked credential', input: input('entry', [candidate({ credential: { status: 'revoked' } })]), outcome: 'denied', reason: 'credential_not_valid', checkin: 'none', unlock: false },
+    { name: 'credential not yet valid', input: input('entry', [candidate({ credential: { validFrom: T + 1 } })]), outcome: 'denied', reason: 'credential_not_valid', checkin: 'none', unlock: false },
+    { name: 'credential expired (validTo is exclusive)', input: input('entry', [candidate({ credential: { validTo: T } })]), outcome: 'denied', reason: 'credential_not_valid', checkin: 'none', unlock: false },
+    { name: 'suspended person: a failed check-in', input: input('entry', [candidate({ status: 'suspended' })]), outcome: 'denied', reason: 'person_inactive', checkin: 'failed', unlock: false },
+    { name: 'archived person at an access-only reader: no check-in recorded', input: input('access-only', [candidate({ status: 'archived' })]), outcome: 'denied', reason: 'person_inactive', checkin: 'none', unlock: false },
+    { name: 'no pass: a failed check-in (the platform records these)', input: input('entry', [candidate({ entitlements: [] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
+    { name: 'expired day pass', input: input('toggle', [candidate({ entitlements: [{ id: 'd', kind: 'day_pass', validFrom: T - 48 * HOUR, validTo: T - 24 * HOUR, minutesLeft: null }] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
+    { name: 'time pass with no minutes left', input: input('entry', [candidate({ entitlements: [{ id: 't', kind: 'time_pass', validFrom: null, validTo: null, minutesLeft: 0 }] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
+    { name: 'outside the door schedule (Monday 08:00)', input: input('entry', [candidate()], door({ schedule: weekdaysNineToFive }), T - 2 * HOUR), outcome: 'denied', reason: 'outside_schedule', checkin: 'none', unlock: false },
+    { name: 'door locked down', input: input('entry', [candidate()], door({ mode: 'locked-down' })), outcome: 'denied', reason: 'door_locked_down', checkin: 'none', unlock: false },
+    { name: 'inside the schedule', input: input('entry', [candidate()], door({ schedule: weekdaysNineToFive })), outcome: 'granted', reason: 'granted', checkin: 'checked_in', unlock: true },
+  ];
+  for (const c of cases) {
+    it(c.name, () => {
+      const d = decide(c.input);
+      expect(d.outcome).toBe(c.outcome);
+      expect(d.reason).toBe(c.reason);
+      expect(d.checkin).toBe(c.checkin);
+      expect(d.effects.some((e) => e.type === 'unlock')).toBe(c.unlock);
+    });
+  }
+});
+
+describe('decide: reader modes', () => {
+  it('entry while already checked in opens the door without a second session', () => {
+    const d = decide(input('entry', [candidate({ session: true })]));
+    expect(d.outcome).toBe('granted');
+    expect(d.checkin).toBe('none');
+    expect(d.effects).toEqual([{ type: 'unlock', doorId: 'front', ms: 3000 }]);
+  });
+
+  it('toggle checks in when out and out when in', () => {
+    expect(decide(input('toggle', [candidate()])).effects).toContainEqual({ type: 'check-in', personId: 'm-1' });
+    const out = decide(input('toggle', [candidate({ session: true })]));
+    expect(out.checkin).toBe('checked_out');
+    expect(out.effects).toContainEqual({ type: 'check-out', personId: 'm-1', sessionId: 's-1' });
+  });
+
+  it('exit lets any known person leave, even without a pass or while suspended', () => {
+    const d = decide(input('exit', [candidate({ status: 'suspended', entitlements: [], session: true })]));
+    expect(d.outcome).toBe('granted');
+    expect(d.checkin).toBe('checked_out');
+    expect(d.effects).toContainEqual({ type: 'unlock', doorId: 'front', ms: 3000 });
+  });
+
+  it('exit of someone not checked in opens the door and records no check-out', () => {
+    const d = decide(input('exit', [candidate()]));
+    expect(d.outcome).toBe('granted');
+    expect(d.checkin).toBe('none');
+    expect(d.effects.map((e) => e.type)).toEqual(['unlock']);
+  });
+
+  it('exit at a locked-down door is denied', () => {
+    expect(decide(input('exit', [candidate({ session: true })], door({ mode: 'locked-down' }))).reason).toBe('door_locked_down');
+  });
+
+  it('access-only opens the door and never touches presence', () => {
+    const d = decide(input('access-only', [candidate()]));
+    expect(d.outcome).toBe('granted');
+    expect(d.checkin).toBe('none');
+    expect(d.effects.map((e) => e.type)).toEqual(['unlock']);
+  });
+
+  it('a reader without a door only checks in', () => {
+    const d = decide(input('entry', [candidate()], null));
+    expect(d.effects).toEqual([{ type: 'check-in', personId: 'm-1' }]);
+  });
+
+  it('a person with one revoked and one valid credential matching is granted', () => {
+    const d = decide(input('entry', [candidate({ credential: { status: 'revoked' } }), candidate({ credential: { id: 'c-2' } })]));
+    expect(d.outcome).toBe('granted');
+  });
+});
+
+describe('time helpers', () => {
+  it('converts to site-local weekday and minute across DST', () => {
+    expect(siteLocalTime(Date.parse('2026-07-06T08:30:00Z'), 'Europe/London')).toEqual({ weekday: 'mon', minuteOfDay: 9 * 60 + 30 });
+    expect(siteLocalTime(Date.parse('2026-11-23T08:30:00Z'), 'Europe/London')).toEqual({ weekday: 'mon', minuteOfDay: 8 * 60 + 30 });
+    expect(siteLocalTime(Date.parse('2026-11-22T23:30:00Z'), 'Asia/Tokyo')).toEqual({ weekday: 'mon', minuteOfDay: 8 * 60 + 30 });
+  });
+
+  it('schedule windows are half-open and 24:00 ends the day', () => {
+    const s: WeeklySchedule = { ...weekdaysNineToFive, sun: ['22:00-24:00'] };
+    expect(isWithinSchedule(s, { weekday: 'mon', minuteOfDay: 9 * 60 })).toBe(true);
+    expect(isWithinSchedule(s, { weekday: 'mon', minuteOfDay: 17 * 60 })).toBe(false);
+    expect(isWithinSchedule(s, { weekday: 'sun', minuteOfDay: 1439 })).toBe(true);
+    expect(isWithinSchedule(s, { weekday: 'sat', minuteOfDay: 600 })).toBe(false);
+  });
+
+  it('entitlement validity: from inclusive, to exclusive, metered passes need minutes', () => {
+    const e = (o: Partial<EntitlementFacts>): EntitlementFacts => ({ id: 'x', kind: 'time_pass', validFrom: T, validTo: T + HOUR, minutesLeft: 30, ...o });
+    expect(hasValidEntitlement([e({})], T)).toBe(true);
+    expect(hasValidEntitlement([e({})], T + HOUR)).toBe(false);
+    expect(hasValidEntitlement([e({})], T - 1)).toBe(false);
+    expect(hasValidEntitlement([e({ minutesLeft: 0 })], T)).toBe(false);
+    expect(hasValidEntitlement([e({ minutesLeft: 0 }), e({ minutesLeft: null, kind: 'plan' })], T)).toBe(true);
+  });
+});

@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CredentialCache } from '../../daemon/store/cache.js';
+import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
+import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
+import { migrations } from '../../daemon/store/migrations.js';
+import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
+import type { Dataset } from '../../daemon/sync/dataset.js';
+import { tempDir } from '../support/temp-dir.js';
+
+const key = Buffer.alloc(32, 7);
+const hasher = new CredentialHasher(key);
+
+describe('credential canonical forms', () => {
+  it('treats a card number with or without leading zeros as the same card', () => {
+    expect(canonicalCard('0004614867')).toBe(canonicalCard('4614867'));
+    expect(canonicalCard('70,27347')).toBe('070,27347');
+    expect(canonicalCard('67003b51c6')).toBe(canonicalCard('67003B51C6'));
+  });
+
+  it('keeps leading zeros of PINs and refuses non-digits', () => {
+    expect(canonicalCode('01234')).toBe('01234');
+    expect(hasher.lookupOf('pin', '01234').equals(hasher.lookupOf('pin', '1234'))).toBe(false);
+    expect(() => canonicalCode('12a45')).toThrow(/4 to 12 digits/);
+    expect(() => canonicalCard('')).toThrow();
+  });
+
+  it('separates cards from codes, and PINs share the code namespace with visitor codes', () => {
+    expect(hasher.lookupOf('card', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(false);
+    expect(hasher.lookupOf('pin', '12345').equals(hasher.lookupOf('visitor_code', '12345'))).toBe(true);
+    expect(hasher.lookupOf('keypad', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(true);
+  });
+
+  it('depends on the site key', () => {
+    const other = new CredentialHasher(Buffer.alloc(32, 8));
+    expect(other.lookupOf('pin', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(false);
+    expect(fingerprint(hasher.lookupOf('pin', '12345'))).toMatch(/^[0-9a-f]{8}$/);
+  });
+});
+
+describe('SQLite store', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let db: Db;
+  beforeEach(() => {
+    dir = tempDir();
+    db = openDatabase(join(dir.path, 'g.db'));
+  });
+  afterEach(() => {
+    db.close();
+    dir.remove();
+  });
+
+  it('migrates a new file to the latest schema and opens it again unchanged', () => {
+    expect(schemaVersion(db)).toBe(migrations.length);
+    expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
+    db.close();
+    db = openDatabase(join(dir.path, 'g.db'));
+    expect(schemaVersion(db)).toBe(migrations.length);
+  });
+
+  it('refuses a database written by a newer Gatehouse', () => {
+    db.pragma(`user_version = ${migrations.length + 1}`);
+    db.close();
+    expect(() => openDatabase(join(dir.path, 'g.db'))).toThrow(/newer than this Gatehouse/);
+    db = openDatabase(':memory:');
+  });
+
+  it('applies the demo data set and finds people by card and PIN, never storing a value', () => {
+    const cache = new CredentialCache(db, hasher);
+    const dataset = readDatasetFile(join(import.meta.dirname, '../../config/demo-dataset.json'));
+    const result = cache.applySnapshot(dataset, Date.now());
+    expect(result).toMatchObject({ version: 1, people: 5, credentials: 8, rejectedCredentials: [] });
+    const ada = cache.candidates(hasher.lookupOf('card', '4614867'));
+    expect(ada.map((c) => c.person.id)).toEqual(['m-1001']);
+    expect(ada[0]?.entitlements.map((e) => e.kind)).toEqual(['plan']);
+    expect(cache.candidates(hasher.lookupOf('keypad', '57721')).map((c) => c.person.kind)).toEqual(['visitor']);
+    expect(cache.candidates(hasher.lookupOf('card', '1'))).toEqual([]);
+
+    // Plaintext never reaches the file: search every byte of the database for the values.
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const bytes = readFileSync(join(dir.path, 'g.db')).toString('latin1');
+    for (const person of dataset.people) for (const c of person.credentials) expect(bytes.includes(c.value)).toBe(false);
+  });
+
+  it('replaces the whole cache atomically and keeps the old data when a snapshot fails', () => {
+    const cache = new CredentialCache(db, hasher);
+    const v1: Dataset = {
+      schema: 'gatehouse.dataset/1',
+      version: 1,
+      people: [{ id: 'a', kind: 'member', name: 'A', status: 'active', hostId: null, credentials: [{ id: 'a1', kind: 'card', value: '111', validFrom: null, validTo: null, status: 'active' }], entitlements: [] }],
+    };
+    cache.applySnapshot(v1, 1);
+    // Duplicate person ids violate the primary key mid-way through the apply.
+    const broken: Dataset = { ...v1, version: 2, people: [{ ...v1.people[0]!, id: 'b' }, { ...v1.people[0]!, id: 'b' }] };
+    expect(() => cache.applySnapshot(broken, 2)).toThrow();
+    expect(cache.version()).toBe(1);
+    expect(cache.candidates(hasher.lookupOf('card', '111')).map((c) => c.person.id)).toEqual(['a']);
+  });
+
+  it('skips a malformed credential value and names it by id only', () => {
+    const cache = new CredentialCache(db, hasher);
+    const result = cache.applySnapshot(
+      {
+        schema: 'gatehouse.dataset/1',
+        version: 3,
+        people: [{ id: 'p', kind: 'member', name: 'P', status: 'active', hostId: null, credentials: [{ id: 'bad-pin', kind: 'pin', value: '12ab', validFrom: null, validTo: null, status: 'active' }], entitlements: [] }],
+      },
+      1,
+    );
+    expect(result.rejectedCredentials).toEqual([{ id: 'bad-pin', reason: 'a PIN or visitor code is 4 to 12 digits' }]);
+    expect(JSON.stringify(result)).not.toContain('12ab');
+  });
+});
