@@ -55,7 +55,6 @@ const toEntry = (r: Row): JournalEntry => ({
 });
 
 export class Journal {
-  readonly #db: Db;
   readonly #bootId: string;
   readonly #listeners = new Set<(entry: JournalEntry) => void>();
   readonly #stmts;
@@ -63,7 +62,6 @@ export class Journal {
   readonly #markTx;
 
   constructor(db: Db, bootId: string) {
-    this.#db = db;
     this.#bootId = bootId;
     this.#stmts = {
       lastSeq: db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'journal'`),
