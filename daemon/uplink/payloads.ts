@@ -21,7 +21,11 @@ export const accessEventSchema = z
     schema: z.literal('gatehouse.access/1'),
     eventId: z.string().describe('UUIDv7, unique per event; the cloud deduplicates by it.'),
     bootId: z.string().describe('Random id of the daemon run that decided.'),
-    seq: z.number().int().positive().describe('Per-gateway sequence number; gaps mean lost events.'),
+    seq: z
+      .number()
+      .int()
+      .positive()
+      .describe('Per-gateway sequence number, increasing across reboots; a gap that persists means lost events.'),
     ts: z.string().describe('Decision time, ISO 8601 UTC with milliseconds.'),
     siteId: z.string(),
     gatewayId: z.string(),
@@ -56,12 +60,16 @@ export const accessEventSchema = z
 export const gatewayStatusSchema = z
   .object({
     schema: z.literal('gatehouse.status/1'),
-    state: z.enum(['online', 'offline']),
+    state: z
+      .enum(['online', 'offline'])
+      .describe('online: published on every connect. offline: graceful stop, or the Last Will published by the broker.'),
     gatewayId: z.string(),
     siteId: z.string(),
-    bootId: z.string(),
+    bootId: z.string().describe('Random id of the daemon run; a new value on online means the gateway restarted.'),
     version: z.string().describe('Gatehouse software version.'),
-    ts: z.string(),
+    ts: z
+      .string()
+      .describe('ISO 8601 UTC. For the Last Will: when the connection carrying it was opened, not when it was published.'),
   })
   .strict();
 

@@ -1,0 +1,236 @@
+/**
+ * Moves journal rows to the broker: only while the link is connected, first
+ * sends in seq order, at most `maxInflight` unacknowledged, and a row is
+ * marked published only after its PUBACK (at-least-once; the cloud dedupes by
+ * eventId).
+ *
+ * Who resends. This drainer owns the queue completely: the journal is the
+ * durable copy, OutboxWindow decides what goes out on which connection, and
+ * MqttLink keeps mqtt.js's own outgoing store empty between connections (see
+ * the header of mqtt-link.ts for the mqtt.js behaviour this defeats: on every
+ * reconnect, clean session or not, mqtt.js replays all unacknowledged QoS 1
+ * packets it still holds). After a reconnect the rows that were in flight are
+ * sent again, once, by this drainer, ahead of newer rows. A row can therefore
+ * reach the broker once per connection it was in flight on, never twice on
+ * one connection.
+ *
+ * Costs: marking rows published is one transaction (one fsync) per tick that
+ * saw PUBACKs, not one per row. Journal.recordAttempt is not called per send
+ * (it would be another fsync each); `resent` counts resends instead.
+ */
+import type pino from 'pino';
+import type { Journal, JournalEntry } from '../store/journal.js';
+import type { LinkState } from './mqtt-link.js';
+import { OutboxWindow } from './outbox-window.js';
+import { isPublishableTopic } from './topics.js';
+
+/** What the drainer needs from the link; MqttLink provides it. */
+export interface DrainerLink {
+  readonly state: LinkState;
+  onStateChange(listener: (state: LinkState, previous: LinkState) => void): () => void;
+  /** QoS 1, not retained; resolves on PUBACK. */
+  publish(topic: string, payload: string): Promise<void>;
+}
+
+export interface OutboxDrainerOptions {
+  readonly journal: Journal;
+  readonly link: DrainerLink;
+  readonly logger: pino.Logger;
+  /** From MqttConfig.maxInflight. */
+  readonly maxInflight: number;
+  /** Rows read from the journal per query. */
+  readonly batchSize?: number;
+  /** Clock for published_at (ms since epoch). */
+  readonly now?: () => number;
+}
+
+export interface DrainerCounters {
+  /** PUBLISH packets sent, resends included. */
+  readonly published: number;
+  /** Rows acknowledged by the broker (each counted once). */
+  readonly acked: number;
+  /** Sends of a row that an earlier connection had already sent. */
+  readonly resent: number;
+  /** Rows skipped because their topic can never be published. */
+  readonly rejected: number;
+  /** Sends awaiting PUBACK on the current connection. */
+  readonly inflight: number;
+}
+
+export interface DrainerStats extends DrainerCounters {
+  /** Journal rows not yet published (a query). */
+  readonly pending: number;
+  readonly oldestPendingAt: number | null;
+}
+
+type Counters = { -readonly [K in Exclude<keyof DrainerCounters, 'inflight'>]: number };
+
+export class OutboxDrainer {
+  readonly #journal: Journal;
+  readonly #link: DrainerLink;
+  readonly #log: pino.Logger;
+  readonly #window: OutboxWindow<JournalEntry>;
+  readonly #batchSize: number;
+  readonly #now: () => number;
+  readonly #counters: Counters = { published: 0, acked: 0, resent: 0, rejected: 0 };
+  /** Acknowledged seqs waiting for the next markPublished transaction. */
+  #toMark: number[] = [];
+  #unsubscribe: (() => void)[] = [];
+  #running = false;
+  /** The journal may hold rows after the window's cursor (set by appends and reconnects). */
+  #maybeMore = true;
+  #pumpTimer: NodeJS.Immediate | null = null;
+  #flushTimer: NodeJS.Immediate | null = null;
+  #retryTimer: NodeJS.Timeout | null = null;
+
+  constructor(options: OutboxDrainerOptions) {
+    this.#journal = options.journal;
+    this.#link = options.link;
+    this.#log = options.logger.child({ component: 'outbox' });
+    this.#window = new OutboxWindow<JournalEntry>(options.maxInflight);
+    this.#batchSize = options.batchSize ?? Math.max(100, options.maxInflight * 2);
+    this.#now = options.now ?? Date.now;
+  }
+
+  get counters(): DrainerCounters {
+    return { ...this.#counters, inflight: this.#window.inflight };
+  }
+
+  stats(): DrainerStats {
+    const depth = this.#journal.depth();
+    return { ...this.counters, pending: depth.pending, oldestPendingAt: depth.oldestPendingAt };
+  }
+
+  start(): void {
+    if (this.#running) return;
+    this.#running = true;
+    this.#unsubscribe = [
+      this.#journal.onAppend(() => {
+        // Only a wake-up: the row may have been rolled back with its
+        // enclosing transaction, so pending() stays the source of truth.
+        this.#maybeMore = true;
+        this.#schedulePump();
+      }),
+      this.#link.onStateChange((state) => this.#onLinkState(state)),
+    ];
+    this.#onLinkState(this.#link.state);
+  }
+
+  /** Stops sending and writes acknowledged rows; call before MqttLink.stop() and closing the database. */
+  stop(): void {
+    if (!this.#running) return;
+    this.#running = false;
+    for (const unsubscribe of this.#unsubscribe) unsubscribe();
+    this.#unsubscribe = [];
+    this.#window.disconnect();
+    if (this.#pumpTimer) clearImmediate(this.#pumpTimer);
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    this.#pumpTimer = null;
+    this.#retryTimer = null;
+    this.flush();
+  }
+
+  /** Writes pending published marks now (normally done once per tick). */
+  flush(): void {
+    if (this.#flushTimer) clearImmediate(this.#flushTimer);
+    this.#flushTimer = null;
+    if (this.#toMark.length === 0) return;
+    const seqs = this.#toMark;
+    this.#toMark = [];
+    try {
+      this.#journal.markPublished(seqs, this.#now());
+    } catch (error) {
+      // Keep them for the next flush; if the process dies first they are
+      // simply published again (the cloud dedupes).
+      this.#toMark = seqs.concat(this.#toMark);
+      this.#log.error({ err: error, rows: seqs.length }, 'cannot mark journal rows published; retrying in 1 s');
+      this.#retryLater();
+    }
+  }
+
+  #onLinkState(state: LinkState): void {
+    if (!this.#running) return;
+    if (state === 'connected') {
+      if (this.#window.connected) this.#window.disconnect();
+      const epoch = this.#window.connect();
+      this.#maybeMore = true;
+      this.#log.debug({ connection: epoch, resending: this.#window.unacked }, 'draining outbox');
+      this.#schedulePump();
+    } else if (this.#window.connected) {
+      this.#window.disconnect();
+      this.flush();
+    }
+  }
+
+  #schedulePump(): void {
+    if (this.#pumpTimer === null && this.#running) this.#pumpTimer = setImmediate(() => this.#pump());
+  }
+
+  #scheduleFlush(): void {
+    this.#flushTimer ??= setImmediate(() => this.flush());
+  }
+
+  #pump(): void {
+    this.#pumpTimer = null;
+    if (!this.#running) return;
+    try {
+      for (;;) {
+        if (this.#maybeMore && this.#window.wantsRows) {
+          const rows = this.#journal.pending(this.#window.cursor, this.#batchSize);
+          if (rows.length < this.#batchSize) this.#maybeMore = false;
+          this.#window.offer(rows);
+        }
+        const send = this.#window.next();
+        if (send === undefined) return;
+        this.#send(send.row, send.epoch, send.resend);
+      }
+    } catch (error) {
+      // A journal read failed (disk, lock). Try again later rather than spin.
+      this.#log.error({ err: error }, 'cannot read the journal outbox; retrying in 1 s');
+      this.#retryLater();
+    }
+  }
+
+  /** After a journal error: back off instead of spinning on a broken disk. */
+  #retryLater(): void {
+    if (!this.#running) return;
+    this.#retryTimer ??= setTimeout(() => {
+      this.#retryTimer = null;
+      this.flush();
+      this.#schedulePump();
+    }, 1_000);
+  }
+
+  #send(row: JournalEntry, epoch: number, resend: boolean): void {
+    if (!isPublishableTopic(row.topic)) {
+      // Publishing it would make the broker close the connection, forever.
+      this.#window.drop(row.seq);
+      this.#counters.rejected += 1;
+      this.#log.error({ seq: row.seq, eventId: row.id, topic: row.topic }, 'journal row has an invalid MQTT topic; it stays unpublished');
+      return;
+    }
+    this.#counters.published += 1;
+    if (resend) this.#counters.resent += 1;
+    this.#link.publish(row.topic, row.payload).then(
+      () => this.#onAck(row.seq, epoch),
+      (error: unknown) => this.#onFail(row.seq, epoch, error),
+    );
+  }
+
+  #onAck(seq: number, epoch: number): void {
+    if (!this.#running) return;
+    if (this.#window.ack(seq, epoch)) {
+      this.#counters.acked += 1;
+      this.#toMark.push(seq);
+      this.#scheduleFlush();
+    }
+    this.#schedulePump();
+  }
+
+  #onFail(seq: number, epoch: number, error: unknown): void {
+    if (!this.#running) return;
+    this.#window.fail(seq, epoch);
+    this.#log.debug({ seq, connection: epoch, err: error }, 'publish not acknowledged; sent again after reconnect');
+    this.#schedulePump();
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Keeps docs/mqtt-contract.md honest: its embedded JSON Schemas must be what
+ * the zod schemas generate, and its examples must validate.
+ *
+ * To update the document after changing a payload schema:
+ *   UPDATE_MQTT_CONTRACT=1 npx vitest run test/uplink/mqtt-contract.test.ts
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { accessEventSchema, gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
+import { topicNames, topicSpecs } from '../../daemon/uplink/topics.js';
+
+const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta.url));
+
+const schemas = {
+  'gatehouse.status/1': gatewayStatusSchema,
+  'gatehouse.access/1': accessEventSchema,
+} as const;
+
+type SchemaName = keyof typeof schemas;
+const schemaNames = Object.keys(schemas) as SchemaName[];
+
+const generated = (name: SchemaName) => JSON.stringify(z.toJSONSchema(schemas[name]), null, 2);
+
+const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+
+function schemaBlock(name: SchemaName): RegExp {
+  return new RegExp(
+    `(<!-- BEGIN GENERATED SCHEMA ${escape(name)} -->\\n\`\`\`json\\n)([\\s\\S]*?)(\\n\`\`\`\\n<!-- END GENERATED SCHEMA ${escape(name)} -->)`,
+  );
+}
+
+function exampleBlock(name: SchemaName): RegExp {
+  return new RegExp(`<!-- EXAMPLE ${escape(name)} -->\\n\`\`\`json\\n([\\s\\S]*?)\\n\`\`\``);
+}
+
+if (process.env.UPDATE_MQTT_CONTRACT === '1') {
+  let doc = readFileSync(docPath, 'utf8');
+  for (const name of schemaNames) {
+    if (!schemaBlock(name).test(doc)) throw new Error(`docs/mqtt-contract.md has no schema block for ${name}`);
+    doc = doc.replace(schemaBlock(name), (_all, open: string, _old: string, close: string) => `${open}${generated(name)}${close}`);
+  }
+  writeFileSync(docPath, doc);
+}
+
+describe('docs/mqtt-contract.md', () => {
+  const doc = readFileSync(docPath, 'utf8');
+
+  it.each(schemaNames)('embeds the JSON Schema generated for %s', (name) => {
+    const match = schemaBlock(name).exec(doc);
+    expect(match, `no schema block for ${name}`).not.toBeNull();
+    expect(
+      match?.[2],
+      `the JSON Schema of ${name} in docs/mqtt-contract.md is stale; run UPDATE_MQTT_CONTRACT=1 npx vitest run test/uplink/mqtt-contract.test.ts`,
+    ).toBe(generated(name));
+  });
+
+  it.each(schemaNames)('has an example of %s that validates', (name) => {
+    const match = exampleBlock(name).exec(doc);
+    expect(match, `no example for ${name}`).not.toBeNull();
+    const result = schemas[name].safeParse(JSON.parse(match?.[1] ?? 'null'));
+    expect(result.error?.issues ?? []).toEqual([]);
+  });
+
+  it('lists every topic with its QoS and retain flag', () => {
+    for (const name of topicNames) {
+      const spec = topicSpecs[name];
+      const row = doc.split('\n').find((line) => line.startsWith(`| \`<topicPrefix>/<gatewayId>/${name}\``));
+      expect(row, `no table row for ${name}`).toBeDefined();
+      const cells = row?.split('|').map((c) => c.trim()) ?? [];
+      expect(cells[3]).toBe(String(spec.qos));
+      expect(cells[4]).toBe(spec.retain ? 'yes' : 'no');
+    }
+  });
+});
