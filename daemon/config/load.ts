@@ -67,7 +67,7 @@ function parseYamlFile<S extends z.ZodType>(file: string, schema: S): { value: z
       problems: doc.errors.map((e) => ({
         file,
         path: '',
-        line: e.linePos?.[0].line ?? null,
+        line: e.linePos?.[0].line ?? lines.linePos(e.pos[0]).line,
         message: `YAML: ${e.message.split('\n')[0] ?? e.code}`,
       })),
     };

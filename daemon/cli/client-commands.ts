@@ -1,0 +1,95 @@
+/** Commands that ask the running daemon through its control socket. */
+import { sendControlRequest } from '../control/control-server.js';
+import type { ControlRequest } from '../control/protocol.js';
+import { ConfigError, loadConfig } from '../config/load.js';
+import type { GatewayStatusReport } from '../runtime/gateway.js';
+import type { CliOptions } from './main.js';
+
+function socketPath(options: CliOptions): string {
+  try {
+    return loadConfig(options.config).config.control.socket;
+  } catch (error) {
+    if (error instanceof ConfigError) throw new Error(`cannot read ${options.config}:\n${error.message}`);
+    throw error;
+  }
+}
+
+async function ask(options: CliOptions, request: ControlRequest): Promise<unknown> {
+  const response = await sendControlRequest(socketPath(options), request);
+  if (!response.ok) throw new Error(response.error);
+  return response.data;
+}
+
+const ago = (iso: string | null): string => {
+  if (iso === null) return '-';
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+};
+
+export async function statusCommand(options: CliOptions): Promise<number> {
+  const status = (await ask(options, { op: 'status' })) as GatewayStatusReport;
+  if (options.json) {
+    console.log(JSON.stringify(status, null, 2));
+    return 0;
+  }
+  const g = status.gateway;
+  console.log(`Gatehouse ${g.version}  site ${g.siteId}  gateway ${g.id}  boot ${g.bootId.slice(0, 8)}  up since ${g.startedAt}`);
+  console.log('\nDoors');
+  for (const d of status.doors) {
+    const relay = d.relay.state === 'online' ? 'relay online' : `relay ${d.relay.state}${d.relay.lastError === null ? '' : ` (${d.relay.lastError})`}`;
+    console.log(`  ${d.id.padEnd(16)} ${d.state.padEnd(9)} ${d.mode.padEnd(12)} ${d.lockType.padEnd(12)} ${relay}`);
+  }
+  console.log('\nReaders');
+  for (const r of status.readers) {
+    const dev = r.device.state === 'online' ? 'online' : `${r.device.state}${r.device.lastError === null ? '' : ` (${r.device.lastError})`}`;
+    const counters = Object.entries(r.counters).map(([k, v]) => `${k}=${v}`).join(' ');
+    console.log(`  ${r.id.padEnd(16)} ${r.driver.padEnd(8)} ${r.mode.padEnd(12)} door ${(r.door ?? '-').padEnd(10)} ${dev} ${counters}`);
+  }
+  console.log(`\nCache      version ${status.cache.version}, ${status.cache.people} people, ${status.cache.credentials} credentials`);
+  console.log(
+    `Journal    ${status.journal.pending} event(s) waiting for the broker${status.journal.oldestPendingAt === null ? '' : `, oldest ${ago(status.journal.oldestPendingAt)}`}${status.journal.writeFailures > 0 ? `, ${status.journal.writeFailures} WRITE FAILURES` : ''}`,
+  );
+  console.log(`Uplink     ${describeUplink(status.uplink)}`);
+  console.log(`On site    ${status.occupancy.count}`);
+  for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}`);
+  return 0;
+}
+
+function describeUplink(u: GatewayStatusReport['uplink']): string {
+  if (u.state === 'disabled') return 'disabled (no mqtt section in the config): events stay queued';
+  const error = u.lastError === null ? '' : `, last error: ${u.lastError.message}`;
+  const since = u.connectedSince === null ? '' : ` since ${u.connectedSince}`;
+  return `${u.state}${since} to ${u.broker}, ${u.outbox.acked} delivered this run, ${u.outbox.inflight} in flight${error}`;
+}
+
+export async function eventsCommand(options: CliOptions): Promise<number> {
+  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string } }[];
+  if (options.json) {
+    console.log(JSON.stringify(events, null, 2));
+    return 0;
+  }
+  for (const e of events.reverse()) {
+    const p = e.payload;
+    console.log(
+      `#${String(e.seq).padEnd(6)} ${e.createdAt}  ${(p.readerId ?? '').padEnd(14)} ${(p.decision?.outcome ?? '').padEnd(8)} ${(p.decision?.reason ?? '').padEnd(20)} ${(p.person?.id ?? '-').padEnd(10)} ${(p.checkin ?? '').padEnd(12)} ${e.publishedAt === null ? 'queued' : 'delivered'}`,
+    );
+  }
+  return 0;
+}
+
+export async function simCommand(options: CliOptions, kind: 'card' | 'keypad', value: string): Promise<number> {
+  const result = (await ask(options, { op: 'sim', kind, value, reader: options.reader })) as {
+    outcome: string;
+    reason: string;
+    person: string | null;
+    checkin: string;
+    seq: number | null;
+  };
+  if (options.json) console.log(JSON.stringify(result));
+  else {
+    console.log(
+      `${result.outcome.toUpperCase()} (${result.reason})${result.person === null ? '' : ` person ${result.person}`}${result.checkin === 'none' ? '' : `, ${result.checkin.replace('_', ' ')}`}${result.seq === null ? '' : `, event #${result.seq}`}`,
+    );
+  }
+  return result.outcome === 'granted' ? 0 : 3;
+}

@@ -1,0 +1,88 @@
+#!/usr/bin/env node
+/**
+ * `gatehouse` command line. `run` is the daemon; the other commands are tools
+ * for technicians and talk to a running daemon over its control socket.
+ */
+import { parseArgs } from 'node:util';
+import { runCommand } from './run.js';
+import { configCheckCommand, configSchemaCommand } from './config-commands.js';
+import { eventsCommand, simCommand, statusCommand } from './client-commands.js';
+
+const usage = `Usage: gatehouse <command> [options]
+
+Commands:
+  run                     run the daemon
+  config check            validate the config and secrets, touching no device
+  config schema           print the config's JSON Schema (for editors)
+  status                  doors, readers, cache, event queue and uplink of the running daemon
+  events [--limit N]      most recent journal entries (decisions) of the running daemon
+  sim card <number>       present a card at a simulated reader
+  sim pin <digits>        type a PIN or visitor code at a simulated reader
+
+Options:
+  -c, --config FILE       config file (default: $GATEHOUSE_CONFIG or /etc/gatehouse/gatehouse.yaml)
+  -r, --reader ID         reader for sim (default: the first simulated reader)
+      --json              machine-readable output
+  -h, --help              this help
+`;
+
+export interface CliOptions {
+  readonly config: string;
+  readonly reader: string | undefined;
+  readonly json: boolean;
+  readonly limit: number;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      reader: { type: 'string', short: 'r' },
+      json: { type: 'boolean', default: false },
+      limit: { type: 'string', default: '20' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub, arg] = positionals;
+  if (values.help === true || command === undefined) {
+    process.stdout.write(usage);
+    return command === undefined && values.help !== true ? 2 : 0;
+  }
+  const options: CliOptions = {
+    config: values.config ?? process.env.GATEHOUSE_CONFIG ?? '/etc/gatehouse/gatehouse.yaml',
+    reader: values.reader,
+    json: values.json === true,
+    limit: Number(values.limit),
+  };
+  switch (command) {
+    case 'run':
+      return runCommand(options);
+    case 'config':
+      if (sub === 'check') return configCheckCommand(options);
+      if (sub === 'schema') return configSchemaCommand();
+      break;
+    case 'status':
+      return statusCommand(options);
+    case 'events':
+      return eventsCommand(options);
+    case 'sim':
+      if ((sub === 'card' || sub === 'pin') && arg !== undefined) return simCommand(options, sub === 'card' ? 'card' : 'keypad', arg);
+      break;
+    default:
+      break;
+  }
+  process.stderr.write(`gatehouse: unknown command "${positionals.join(' ')}"\n\n${usage}`);
+  return 2;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`gatehouse: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  },
+);

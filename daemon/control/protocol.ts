@@ -1,0 +1,42 @@
+/**
+ * The local control socket's protocol: one JSON request line, one JSON
+ * response line, then the server closes. Requests are validated like any
+ * inbound message: a bad one gets an error reply and changes nothing.
+ */
+import { z } from 'zod';
+
+export const controlRequestSchema = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('status') }).strict(),
+  z
+    .object({
+      op: z.literal('sim'),
+      kind: z.enum(['card', 'keypad']),
+      value: z.string().min(1).max(64),
+      reader: z.string().max(64).optional(),
+    })
+    .strict(),
+  z.object({ op: z.literal('events'), limit: z.number().int().min(1).max(1000).default(20) }).strict(),
+]);
+
+export type ControlRequest = z.infer<typeof controlRequestSchema>;
+
+export type ControlResponse = { ok: true; data: unknown } | { ok: false; error: string };
+
+/** Longest request line accepted; anything longer is refused without parsing. */
+export const MAX_REQUEST_BYTES = 16 * 1024;
+
+export function parseControlRequest(line: string): { ok: true; request: ControlRequest } | { ok: false; error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(line);
+  } catch {
+    return { ok: false, error: 'request is not valid JSON' };
+  }
+  const parsed = controlRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    const path = issue?.path.join('.') ?? '';
+    return { ok: false, error: `invalid request${path === '' ? '' : ` at ${path}`}: ${issue?.message ?? 'unknown'}` };
+  }
+  return { ok: true, request: parsed.data };
+}
