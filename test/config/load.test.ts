@@ -123,3 +123,11 @@ store: { path: g.db }
     expect(schema.required).toEqual(expect.arrayContaining(['site', 'gateway', 'secretsFile', 'store']));
   });
 });
+
+describe('config/gatehouse.schema.json', () => {
+  it('is the schema the daemon validates with (regenerate: npm run build && node dist/daemon/cli/main.js config schema > config/gatehouse.schema.json)', async () => {
+    const { readFileSync } = await import('node:fs');
+    const onDisk: unknown = JSON.parse(readFileSync(join(import.meta.dirname, '../../config/gatehouse.schema.json'), 'utf8'));
+    expect(onDisk).toEqual(configJsonSchema());
+  });
+});
