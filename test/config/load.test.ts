@@ -38,7 +38,8 @@ describe('config loading', () => {
     expect(loaded.config.store.path).toMatch(/\/var\/demo\.db$/);
     expect(loaded.config.doors[0]?.lockType).toBe('fail-secure');
     expect(loaded.siteKey.length).toBeGreaterThanOrEqual(32);
-    expect(loaded.warnings).toEqual([]);
+    // git does not keep mode 0600, so a fresh clone may warn about the demo secrets (npm start fixes it).
+    expect(loaded.warnings.every((w) => w.includes('chmod 600'))).toBe(true);
   });
 
   it('lists every problem with its path and line', () => {
