@@ -131,6 +131,9 @@ export class Supervisor<D extends DeviceDriver> {
     if (this.#state !== 'online') return;
     this.#faults++;
     this.#log.warn({ err: error.message }, 'device lost');
+    // Offline at once: status must not show a lost device as online while it closes.
+    this.#lastError = error.message;
+    this.#setState('offline');
     const generation = ++this.#generation;
     this.driver.close().then(
       () => {
