@@ -159,6 +159,34 @@ export const configSchema = z
       .strict()
       .default({ level: 'info' }),
     mqtt: mqttSchema.optional().describe('Cloud broker. Without it events stay queued in the journal.'),
+    cloud: z
+      .object({
+        publicKeys: z
+          .array(
+            z
+              .object({
+                id: z.string().min(1).max(64),
+                key: z.string().min(40).describe('Ed25519 public key: PEM, or the raw 32 bytes in base64.'),
+              })
+              .strict(),
+          )
+          .min(1)
+          .describe('Keys the cloud signs sync messages and commands with; list two while rotating.'),
+        maxMessageBytes: z.number().int().min(1024).max(64 * 1024 * 1024).default(4 * 1024 * 1024),
+        staleAfterHours: z
+          .number()
+          .positive()
+          .max(24 * 365)
+          .default(72)
+          .describe('How long the cache may go without a successful sync before stalePolicy applies.'),
+        stalePolicy: z
+          .enum(['keep-deciding', 'always-allowed-only', 'deny-all'])
+          .default('keep-deciding')
+          .describe('What decisions do once the cache is stale.'),
+      })
+      .strict()
+      .optional()
+      .describe('The cloud side of the link: signature keys and staleness rules. Without it, no sync or commands are accepted.'),
     schedules: z.record(id, scheduleSchema).default({}),
     doors: z
       .array(

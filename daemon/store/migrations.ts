@@ -89,4 +89,21 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX journal_pending ON journal (seq) WHERE published_at IS NULL;
   `,
+  /* 2: sync (owned by the cloud-sync work; unreleased, may still change) */ `
+  -- Members of the always-allowed group (site staff) keep access when the
+  -- cache is stale and the stale policy says "always-allowed-only".
+  ALTER TABLE people ADD COLUMN always_allowed INTEGER NOT NULL DEFAULT 0;
+  `,
+  /* 3: cloud link: remote commands and application-level event acks (unreleased, may still change) */ `
+  CREATE TABLE cloud_commands (
+    cmd_id      TEXT PRIMARY KEY,
+    type        TEXT NOT NULL,
+    received_at INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL,
+    status      TEXT NOT NULL,
+    reason      TEXT
+  ) STRICT;
+  -- Set when the cloud confirms it stored the event (application-level ack).
+  ALTER TABLE journal ADD COLUMN acked_at INTEGER;
+  `,
 ];

@@ -64,6 +64,8 @@ export interface LinkCounters {
   readonly publishes: number;
   readonly pubacks: number;
   readonly publishFailures: number;
+  /** Messages received on subscribed topics. */
+  readonly messagesIn: number;
 }
 
 export interface MqttLinkOptions extends GatewayIdentity {
@@ -116,6 +118,7 @@ export class MqttLink {
     publishes: 0,
     pubacks: 0,
     publishFailures: 0,
+    messagesIn: 0,
   };
   #client: MqttClient | null = null;
   #state: LinkState = 'disconnected';
@@ -126,6 +129,8 @@ export class MqttLink {
   #attemptError: LinkError | null = null;
   #connectedAt: number | null = null;
   #connection = 0;
+  /** Inbound topics (exact names, no wildcards) and their handlers; subscribed on every connect. */
+  readonly #inbound = new Map<string, (payload: Buffer, topic: string) => void>();
 
   constructor(options: MqttLinkOptions) {
     this.#config = options.config;
@@ -211,6 +216,41 @@ export class MqttLink {
   }
 
   /**
+   * Receive messages on one exact topic, QoS 1, on this and every later
+   * connection (the session is clean, so the link subscribes again after
+   * each CONNACK). A throwing handler is logged and the message dropped;
+   * nothing a cloud message does can reach the link's caller as an exception.
+   */
+  subscribe(topic: string, handler: (payload: Buffer, topic: string) => void): () => void {
+    if (/[+#]/.test(topic)) throw new Error(`subscribe takes exact topics, not filters: ${topic}`);
+    this.#inbound.set(topic, handler);
+    const client = this.#client;
+    if (this.#state === 'connected' && client !== null) this.#subscribeOn(client, [topic]);
+    return () => {
+      this.#inbound.delete(topic);
+      if (this.#state === 'connected') this.#client?.unsubscribe(topic);
+    };
+  }
+
+  #subscribeOn(client: MqttClient, topics: string[]): void {
+    if (topics.length === 0) return;
+    client.subscribe(topics, { qos: 1 }, (error) => {
+      if (error) this.#log.warn({ err: error.message, topics }, 'MQTT subscribe failed; retried on the next connect');
+    });
+  }
+
+  #onMessage(topic: string, payload: Buffer): void {
+    const handler = this.#inbound.get(topic);
+    if (handler === undefined) return;
+    this.#counters.messagesIn += 1;
+    try {
+      handler(payload, topic);
+    } catch (error) {
+      this.#log.error({ err: error, topic }, 'inbound message handler failed');
+    }
+  }
+
+  /**
    * QoS 1 publish; resolves on PUBACK. Rejects with LinkNotConnectedError when
    * not connected, or with mqtt.js's error when the connection is lost before
    * the PUBACK arrives (the message may or may not have reached the broker).
@@ -278,6 +318,7 @@ export class MqttLink {
 
   #attach(client: MqttClient): void {
     client.on('connect', () => this.#onConnect(client));
+    client.on('message', (topic, payload) => this.#onMessage(topic, payload));
     client.on('reconnect', () => {
       if (this.#stopping) return;
       this.#beginAttempt();
@@ -322,6 +363,7 @@ export class MqttLink {
     this.#publishOn(client, this.#statusTopic, online, true).catch((error: unknown) => {
       this.#log.debug({ error: describe(error, this.#password) }, 'online status not acknowledged; it is sent again on the next connect');
     });
+    this.#subscribeOn(client, [...this.#inbound.keys()]);
     this.#setState('connected');
   }
 

@@ -2,6 +2,7 @@
  * MqttLink against a real Mosquitto: the retained status and Last Will
  * lifecycle, refused credentials, and a broker that is not there.
  */
+import { connect as connectMqtt } from 'mqtt';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MqttConfig } from '../../daemon/config/schema.js';
@@ -190,5 +191,48 @@ describe('MqttLink', () => {
   it('never logs credentials embedded in the broker URL', () => {
     expect(redactUrl('mqtts://user:s3cret@broker.example:8883')).toBe('mqtts://[redacted]@broker.example:8883');
     expect(redactUrl('mqtt://broker.example:1883')).toBe('mqtt://broker.example:1883');
+  });
+});
+
+describe('MqttLink inbound subscriptions', () => {
+  it('delivers messages on subscribed topics, again after the broker restarts, and survives a throwing handler', async () => {
+    const broker = await startMosquitto();
+    const { logger, records } = captureLogger();
+    const link = newLink({ config: mqttConfig(broker.url), gatewayId: 'gw-in', logger });
+    const received: string[] = [];
+    link.subscribe('gatehouse/v1/gw-in/cmd', (payload) => {
+      const text = payload.toString();
+      if (text === 'explode') throw new Error('handler bug');
+      received.push(text);
+    });
+    expect(() => link.subscribe('gatehouse/v1/+/cmd', () => undefined)).toThrow(/exact topics/);
+    link.start();
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'connected');
+    // The link subscribes right after CONNACK; publish until the subscription is in place.
+    const publish = (text: string) =>
+      new Promise<void>((resolve) => {
+        const c = connectMqtt(broker.url);
+        c.on('connect', () => c.publish('gatehouse/v1/gw-in/cmd', text, { qos: 1 }, () => c.end(false, {}, () => resolve())));
+      });
+    const publishUntil = async (text: string) => {
+      const deadline = Date.now() + WAIT_MS;
+      while (!received.includes(text) && Date.now() < deadline) {
+        await publish(text);
+        await delay(100);
+      }
+    };
+    await publishUntil('one');
+    expect(received).toContain('one');
+    await publish('explode');
+    await publishUntil('after-explode');
+    expect(records().some((r) => r.msg === 'inbound message handler failed')).toBe(true);
+    expect(link.state).toBe('connected');
+
+    await broker.stop();
+    await broker.start();
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'reconnected');
+    await publishUntil('two');
+    expect(received).toContain('two');
+    expect(link.counters.messagesIn).toBeGreaterThanOrEqual(3);
   });
 });
