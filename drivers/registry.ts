@@ -8,6 +8,10 @@ import type { PresentedCredential, ReaderDriver, RelayDriver } from './types.js'
 import type { DriverLogger } from './serial/logger.js';
 import { Rdm6300Reader } from './rdm6300/reader.js';
 import { LcusRelayRegistry } from './lcus/relay.js';
+import { Pn532Reader } from './pn532/reader.js';
+import { SerialLineReader } from './line-reader/reader.js';
+import { parseHexBytes } from './line-reader/line-decoder.js';
+import { ModbusRelayRegistry } from './modbus/relay.js';
 import { SimReader } from './sim/sim-reader.js';
 import { SimRelay } from './sim/sim-relay.js';
 
@@ -25,6 +29,8 @@ export interface DriverFactory {
 export function createDriverFactory(logger: DriverLogger): DriverFactory {
   // One registry per daemon, so that doors on channels of the same LCUS board share its port.
   const lcus = new LcusRelayRegistry({ logger });
+  // Likewise doors on coils of boards on one RS-485 port share that port.
+  const modbus = new ModbusRelayRegistry({ logger });
   return {
     reader(config) {
       switch (config.driver) {
@@ -39,6 +45,40 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
               logger,
             }),
           };
+        case 'pn532':
+          return {
+            driver: new Pn532Reader({
+              deviceId: config.id,
+              path: config.path,
+              baudRate: config.baudRate,
+              cardFormat: config.cardFormat,
+              pollIntervalMs: config.pollIntervalMs,
+              removalPolls: config.removalPolls,
+              activationRetries: config.activationRetries,
+              logger,
+            }),
+          };
+        case 'serial-line':
+          return {
+            driver: new SerialLineReader({
+              deviceId: config.id,
+              path: config.path,
+              baudRate: config.baudRate,
+              terminator: config.terminator === undefined ? undefined : Buffer.from(config.terminator, 'latin1'),
+              maxLineLength: config.maxLineLength,
+              pattern: config.pattern,
+              decode: config.decode,
+              repeatMs: config.repeatMs,
+              feedback:
+                config.feedback === undefined
+                  ? undefined
+                  : {
+                      granted: config.feedback.granted === undefined ? undefined : parseHexBytes(config.feedback.granted),
+                      denied: config.feedback.denied === undefined ? undefined : parseHexBytes(config.feedback.denied),
+                    },
+              logger,
+            }),
+          };
         case 'sim': {
           const sim = new SimReader(config.id);
           return { driver: sim, simulate: (credential) => sim.present(credential) };
@@ -50,6 +90,19 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
       switch (door.relay.driver) {
         case 'lcus':
           return lcus.relay({ deviceId, path: door.relay.path, channel: door.relay.channel, baudRate: door.relay.baudRate });
+        case 'modbus-rtu':
+          return modbus.relay({
+            deviceId,
+            path: door.relay.path,
+            slave: door.relay.slave,
+            coil: door.relay.coil,
+            baudRate: door.relay.baudRate,
+            parity: door.relay.parity,
+            stopBits: door.relay.stopBits,
+            responseTimeoutMs: door.relay.responseTimeoutMs,
+            retries: door.relay.retries,
+            faultAfterTimeouts: door.relay.faultAfterTimeouts,
+          });
         case 'sim':
           return new SimRelay(deviceId);
       }

@@ -49,6 +49,34 @@ export const relaySchema = z
       })
       .strict()
       .describe('CH340 "LCUS" USB serial relay board (frames A0 CH OP SUM).'),
+    z
+      .object({
+        driver: z.literal('modbus-rtu'),
+        path: serialPath,
+        slave: z.number().int().min(1).max(247).default(1).describe('Slave address of the board on the RS-485 line.'),
+        coil: z
+          .number()
+          .int()
+          .min(0)
+          .max(65_535)
+          .describe('Coil address as sent on the wire, 0-based: relay 1 of most boards is coil 0.'),
+        baudRate: z.number().int().positive().default(9600),
+        parity: z.enum(['none', 'even', 'odd']).default('none').describe('Most relay boards use 8N1; the Modbus default is 8E1.'),
+        stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+        responseTimeoutMs: z.number().int().min(20).max(5_000).default(500).describe('How long to wait for the reply to a command.'),
+        retries: z.number().int().min(0).max(5).default(1).describe('Extra tries after a timeout (writing a coil twice is harmless).'),
+        faultAfterTimeouts: z
+          .number()
+          .int()
+          .min(1)
+          .max(100)
+          .default(3)
+          .describe('Timeouts in a row after which the board counts as offline and is reopened.'),
+      })
+      .strict()
+      .describe(
+        'Modbus-RTU relay board (RS-485): FC05 write single coil, checked against the echoed reply. Doors on one port share it; all of them must use the same baudRate, parity and stopBits.',
+      ),
     z.object({ driver: z.literal('sim') }).strict().describe('Simulated relay: state visible in `gatehouse status`.'),
   ])
   .describe('The output that drives the lock.');
@@ -59,6 +87,52 @@ export const cardFormatSchema = z
   .describe(
     'How a tag is turned into the number the platform stores: decimal10 = 32-bit tag number as 10 decimal digits (what is printed on most EM4100 fobs), fc-cn = "FFF,CCCCC" facility code and card number, hex = all 40 bits as 10 hex digits.',
   );
+
+export const uidCardFormatSchema = z
+  .enum(['hex', 'hex-reversed', 'decimal', 'decimal-reversed', 'decimal10', 'decimal10-reversed'])
+  .default('hex')
+  .describe(
+    'How a 13.56 MHz card UID is turned into the number the platform stores. hex = the UID in hex (canonical, 9EB36E66); decimal = big-endian decimal; decimal10 = a 4-byte UID as 10 digits (7-byte UIDs cannot be read this way and are counted as unmappable). "-reversed" takes the bytes in reverse order, what many keyboard-wedge readers type (9E B3 6E 66 → 1718530974).',
+  );
+
+export const wiegandFormatSchema = z
+  .enum(['h10301', 'h10306', 'bqt34', 'corporate1000-35', 'h10304', 'h10302'])
+  .default('h10301')
+  .describe(
+    'Wiegand card format: h10301 26-bit (8-bit facility), h10306 34-bit (16-bit facility), bqt34 34-bit (8-bit facility, 24-bit card), corporate1000-35, h10304 37-bit (16-bit facility), h10302 37-bit (card only). The bit count alone does not tell 34-bit formats apart.',
+  );
+
+export const wiegandCardFormatSchema = z
+  .enum(['decimal10', 'fc-cn', 'hex'])
+  .default('decimal10')
+  .describe(
+    'How a Wiegand card is turned into the number the platform stores: decimal10 = all data bits (no parity) in decimal, at least 10 digits (FC 123 / CN 4567 → 0008065495; a 34-bit frame of an EM card gives the number printed on the fob); fc-cn = facility,card each zero-padded to its field (123,04567); hex = data bits in hex (7B11D7).',
+  );
+
+export const lineDecodeSchema = z
+  .discriminatedUnion('as', [
+    z.object({ as: z.literal('text') }).strict(),
+    z
+      .object({
+        as: z.enum(['wiegand-body-hex', 'wiegand-body-decimal', 'wiegand-frame-hex', 'wiegand-frame-bits']),
+        format: wiegandFormatSchema,
+        cardFormat: wiegandCardFormatSchema,
+      })
+      .strict(),
+  ])
+  .default({ as: 'text' })
+  .describe(
+    'How the extracted text becomes a card number. text = as is (barcodes, QR codes). wiegand-body-hex = data bits without parity in hex (WG2RS232 "7B11D7"); wiegand-body-decimal = the same in decimal (S4A "0008065495"); wiegand-frame-hex / wiegand-frame-bits = the whole frame with parity, which is checked.',
+  );
+
+const hexBytesSchema = z
+  .string()
+  .regex(/^\s*[0-9A-Fa-f]{2}(\s*[0-9A-Fa-f]{2}){0,63}\s*$/, 'expected hex bytes such as "1B 42 0D"');
+
+export type UidCardFormat = z.infer<typeof uidCardFormatSchema>;
+export type WiegandFormatConfig = z.infer<typeof wiegandFormatSchema>;
+export type WiegandCardFormat = z.infer<typeof wiegandCardFormatSchema>;
+export type LineDecodeConfig = z.infer<typeof lineDecodeSchema>;
 
 export const readerModeSchema = z
   .enum(['entry', 'exit', 'toggle', 'access-only'])
@@ -88,6 +162,76 @@ export const readerSchema = z.discriminatedUnion('driver', [
     })
     .strict()
     .describe('RDM6300 / EM4100 125 kHz serial reader.'),
+  z
+    .object({
+      ...readerCommon,
+      driver: z.literal('pn532'),
+      path: serialPath,
+      baudRate: z.number().int().positive().default(115_200),
+      cardFormat: uidCardFormatSchema,
+      pollIntervalMs: z.number().int().min(20).max(5_000).default(100).describe('Pause between two polls for a card.'),
+      removalPolls: z
+        .number()
+        .int()
+        .min(1)
+        .max(50)
+        .default(3)
+        .describe('Empty polls in a row after which a card counts as removed; a resting card is read once.'),
+      activationRetries: z
+        .number()
+        .int()
+        .min(0)
+        .max(254)
+        .default(2)
+        .describe('MxRtyPassiveActivation: how often the PN532 looks for a card per poll (255, "forever", is not allowed).'),
+    })
+    .strict()
+    .describe('PN532 NFC reader (MIFARE, NTAG, DESFire UIDs) over HSU/UART; random UIDs (08…) are ignored.'),
+  z
+    .object({
+      ...readerCommon,
+      driver: z.literal('serial-line'),
+      path: serialPath,
+      baudRate: z.number().int().positive().default(9600),
+      terminator: z
+        .string()
+        .min(1)
+        .max(8)
+        .optional()
+        .describe('Characters that end a line, e.g. "\\r\\n" or "\\x03" (YAML double-quoted escapes). Without it, CR, LF and CR LF all end a line.'),
+      maxLineLength: z.number().int().min(8).max(4_096).default(256).describe('Longer lines are dropped whole.'),
+      pattern: z
+        .string()
+        .min(1)
+        .max(500)
+        .refine((pattern) => {
+          try {
+            new RegExp(pattern);
+            return true;
+          } catch {
+            return false;
+          }
+        }, 'not a valid regular expression')
+        .optional()
+        .describe(
+          'Regular expression that picks the credential out of a line: named group "credential", else group 1, else the whole match. Lines that do not match are ignored (and counted). Default: the whole line, trimmed.',
+        ),
+      decode: lineDecodeSchema,
+      repeatMs: z
+        .number()
+        .int()
+        .min(0)
+        .max(60_000)
+        .default(1_000)
+        .describe('The same credential again within this window (extended by each repeat) is one presentation; 0 turns it off.'),
+      feedback: z
+        .object({ granted: hexBytesSchema.optional(), denied: hexBytesSchema.optional() })
+        .strict()
+        .optional()
+        .describe("Bytes sent to the device on a grant or deny, e.g. a scanner's beep command; see its manual."),
+    })
+    .strict()
+    .describe('Line-based serial reader: Wiegand-to-serial converters (WG2RS232, S4A) and barcode/QR scanners in serial mode.'),
   z
     .object({ ...readerCommon, driver: z.literal('sim') })
     .strict()

@@ -4,6 +4,7 @@ import { SecretValue } from '../../daemon/runtime/secret.js';
 import type { PresentedCredential, ReaderDriver } from '../types.js';
 import { silentLogger, type DriverLogger } from '../serial/logger.js';
 import { openSerialPort, type OpenSerialPort } from '../serial/open-serial-port.js';
+import { FloodGuard, rejectionUnits } from '../serial/flood-guard.js';
 import { closeQuietly } from '../serial/port-io.js';
 import { SerialQueue } from '../serial/serial-queue.js';
 import { watchPortFault } from '../serial/watch-port-fault.js';
@@ -59,6 +60,8 @@ export class Rdm6300Reader implements ReaderDriver {
   readonly #openPort: OpenSerialPort;
   readonly #parser = new Rdm6300FrameParser();
   readonly #repeats: RepeatFilter;
+  readonly #flood: FloodGuard;
+  #rejectedUnits = 0;
   readonly #readListeners: ((credential: PresentedCredential) => void)[] = [];
   readonly #faultListeners: ((error: Error) => void)[] = [];
   readonly #lifecycle = new SerialQueue();
@@ -76,6 +79,7 @@ export class Rdm6300Reader implements ReaderDriver {
     this.#clock = options.clock ?? performanceClock;
     this.#openPort = options.openPort ?? openSerialPort;
     this.#repeats = new RepeatFilter(options.removalMs ?? RDM6300_DEFAULT_REMOVAL_MS);
+    this.#flood = new FloodGuard({ deviceId: this.deviceId, logger: this.#logger, clock: this.#clock });
     this.#parser.on('data', (frame: RdmFrame) => this.#onFrame(frame));
   }
 
@@ -105,6 +109,7 @@ export class Rdm6300Reader implements ReaderDriver {
       readsEmitted: this.#readsEmitted,
       repeatsSuppressed: this.#repeatsSuppressed,
       faults: this.#faults,
+      ...this.#flood.counters(),
     };
   }
 
@@ -112,7 +117,7 @@ export class Rdm6300Reader implements ReaderDriver {
     const port = await this.#openPort({ path: this.#path, baudRate: this.#baudRate });
     // Bytes from before this open cannot complete a frame started on the old port.
     this.#parser.resync();
-    const onData = (chunk: Buffer) => this.#parser.write(chunk);
+    const onData = (chunk: Buffer) => this.#onData(chunk);
     port.on('data', onData);
     const session: Session = {
       port,
@@ -144,6 +149,20 @@ export class Rdm6300Reader implements ReaderDriver {
     this.#faults += 1;
     this.#logger.warn({ deviceId: this.deviceId, path: this.#path, err: error.message }, 'reader lost');
     for (const listener of this.#faultListeners) this.#callSafely(() => listener(error), 'fault listener failed');
+  }
+
+  /** A device sending garbage faster than the flood guard allows has its input dropped unparsed for a while. */
+  #onData(chunk: Buffer): void {
+    if (!this.#flood.admit(chunk.length)) {
+      // The gap means a frame held from before it cannot be completed by bytes after it.
+      this.#parser.resync();
+      return;
+    }
+    this.#parser.write(chunk);
+    const { badChecksum, malformed, zeroTag, garbageBytes } = this.#parser.counters();
+    const units = rejectionUnits(badChecksum + malformed + zeroTag, garbageBytes);
+    this.#flood.reject(units - this.#rejectedUnits);
+    this.#rejectedUnits = units;
   }
 
   #onFrame(frame: RdmFrame): void {

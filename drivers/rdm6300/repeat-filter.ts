@@ -8,10 +8,10 @@
  * held. Tags are tracked separately, so a second card is read at once and two
  * cards fighting over the field do not flood reads.
  */
-export class RepeatFilter {
+export class RepeatFilter<K = number> {
   readonly #removalMs: number;
   /** Tag key → time it was last seen. Only tags seen within removalMs are kept. */
-  readonly #lastSeen = new Map<number, number>();
+  readonly #lastSeen = new Map<K, number>();
 
   constructor(removalMs: number) {
     if (!Number.isFinite(removalMs) || removalMs < 0) throw new RangeError(`removalMs must be >= 0, got ${removalMs}`);
@@ -19,7 +19,7 @@ export class RepeatFilter {
   }
 
   /** Records a sighting at `now` (ms, monotonic) and says whether it is a new presentation. */
-  accept(key: number, now: number): boolean {
+  accept(key: K, now: number): boolean {
     this.#forgetRemoved(now);
     const isNew = !this.#lastSeen.has(key);
     this.#lastSeen.set(key, now);

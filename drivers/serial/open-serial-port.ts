@@ -3,6 +3,9 @@ import { SerialPort } from 'serialport';
 export interface SerialPortTarget {
   readonly path: string;
   readonly baudRate: number;
+  /** 8N1 unless set; RS-485 Modbus devices are often 8E1. */
+  readonly parity?: 'none' | 'even' | 'odd';
+  readonly stopBits?: 1 | 2;
 }
 
 /** Opens a port; injectable so drivers can be wired to another binding. */
@@ -54,13 +57,13 @@ function describeOpenFailure(path: string, failure: SerialOpenFailure, cause: un
 }
 
 /** Opens a real serial port and turns binding errors into a SerialOpenError naming the path. */
-export const openSerialPort: OpenSerialPort = ({ path, baudRate }) =>
+export const openSerialPort: OpenSerialPort = ({ path, baudRate, parity = 'none', stopBits = 1 }) =>
   new Promise((resolve, reject) => {
     const fail = (cause: unknown) => reject(new SerialOpenError(path, classifyOpenFailure(cause), cause));
     let port: SerialPort;
     try {
       // lock: true makes a second opener fail loudly instead of two drivers sharing one device.
-      port = new SerialPort({ path, baudRate, autoOpen: false, lock: true });
+      port = new SerialPort({ path, baudRate, parity, stopBits, autoOpen: false, lock: true });
     } catch (cause) {
       fail(cause);
       return;

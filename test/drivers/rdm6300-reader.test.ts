@@ -133,6 +133,20 @@ describe('Rdm6300Reader on a pseudo-terminal', () => {
     for (const digits of ['4614867', '466AD3', '466ad3', '0E00466AD3']) expect(log).not.toContain(digits);
   });
 
+  it('rate-limits a garbage flood, reports it once, and reads again once it stops', async () => {
+    const lines: string[] = [];
+    const { reader, reads, faults } = await start({ logger: capturingLogger(lines) });
+    // Frames with a bad checksum, as a module with a failing antenna might produce.
+    await host?.write(Buffer.from(Array.from({ length: 200 }, () => negativeFrameBytes).flat()));
+    await waitFor(() => reader.counters().floodActive === 1, 'flood detected');
+    expect(lines.filter((line) => line.includes('flooding'))).toHaveLength(1);
+    await waitFor(() => reader.counters().floodActive === 0, 'flood over', 15_000);
+    await host?.write(CARD_0004614867);
+    await waitFor(() => reads.length === 1, 'read after the flood');
+    expect(cardNumbers(reads)).toEqual(['0004614867']);
+    expect(faults).toEqual([]);
+  });
+
   it('keeps reading when a listener throws', async () => {
     const { reader, reads } = await start();
     reader.onRead(() => {
