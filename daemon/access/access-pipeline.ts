@@ -14,7 +14,8 @@ import type { PresentedCredential, ReaderDriver } from '../../drivers/types.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { decide } from '../engine/decide.js';
 import { siteLocalTime } from '../engine/site-time.js';
-import type { Decision } from '../engine/types.js';
+import { freshness } from '../engine/staleness.js';
+import type { Decision, StalePolicy } from '../engine/types.js';
 import type { CredentialCache } from '../store/cache.js';
 import { CredentialFormatError, fingerprint, type CredentialHasher } from '../store/credential-hash.js';
 import type { Db } from '../store/database.js';
@@ -37,6 +38,8 @@ export interface AccessPipelineOptions {
   readonly doors: ReadonlyMap<string, DoorController>;
   readonly logger: Logger;
   readonly now?: () => number;
+  /** Staleness rules (config cloud); without them the cache never goes stale. */
+  readonly staleness?: { readonly staleAfterMs: number; readonly policy: StalePolicy } | undefined;
 }
 
 export interface AccessResult {
@@ -57,7 +60,7 @@ export class AccessPipeline {
     this.#o = options;
     this.#now = options.now ?? Date.now;
     this.#persist = options.db.transaction(
-      (reader: ReaderConfig, credentialKind: 'card' | 'keypad', fp: string, decision: Decision, at: number) => {
+      (reader: ReaderConfig, credentialKind: 'card' | 'keypad', fp: string, decision: Decision, at: number, cache: AccessEvent['cache']) => {
         const checkIn = decision.effects.find((e) => e.type === 'check-in');
         const checkOut = decision.effects.find((e) => e.type === 'check-out');
         const sessionId = checkIn !== undefined ? uuidv7() : (checkOut?.sessionId ?? null);
@@ -78,7 +81,7 @@ export class AccessPipeline {
           checkin: decision.checkin,
           sessionId,
           unlockMs: unlock?.ms ?? 0,
-          cache: { version: options.cache.version() },
+          cache,
         }));
         if (checkIn !== undefined && sessionId !== null) {
           options.sessions.open({
@@ -137,12 +140,22 @@ export class AccessPipeline {
     }
     const fp = fingerprint(lookup);
     const door = reader.door === undefined ? null : (o.doors.get(reader.door) ?? null);
+    // Read with the candidates, in the same turn: a swap cannot come between them.
+    const state = o.cache.state();
+    const fresh = freshness(state.syncedAt, at, o.staleness?.staleAfterMs ?? null);
+    const cache: AccessEvent['cache'] = {
+      version: state.version,
+      syncedAt: state.syncedAt === null ? null : new Date(state.syncedAt).toISOString(),
+      ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
+      stale: fresh.stale,
+    };
     const decision = decide({
       at,
       local: siteLocalTime(at, o.timezone),
       reader: { id: reader.id, mode: reader.mode },
       door: door?.policy() ?? null,
       candidates: known ? o.cache.candidates(lookup) : [],
+      cache: { stale: fresh.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
     });
 
     for (const effect of decision.effects) {
@@ -151,7 +164,7 @@ export class AccessPipeline {
 
     let event: JournalEntry | null = null;
     try {
-      event = this.#persist(reader, credential.kind, fp, decision, at);
+      event = this.#persist(reader, credential.kind, fp, decision, at, cache);
     } catch (error) {
       // The door has already been served; losing the record is reported loudly.
       this.#journalFailures++;
@@ -167,6 +180,8 @@ export class AccessPipeline {
         outcome: decision.outcome,
         reason: decision.reason,
         checkin: decision.checkin,
+        cacheVersion: cache.version,
+        stale: cache.stale,
         seq: event?.seq ?? null,
       },
       'access decision',

@@ -89,7 +89,9 @@ export class DoorController {
 
   /** Unlock for `ms`, or extend a running unlock to at least `ms` from now. Returns at once. */
   unlock(ms: number): void {
-    if (this.#stopped) return;
+    // A locked-down door opens for nobody, whatever asked: the engine denies
+    // reads, and this also covers a remote unlock racing a lockdown.
+    if (this.#stopped || this.#mode === 'locked-down') return;
     const until = this.#now() + ms;
     if (this.#unlockedUntil !== null && this.#unlockedUntil >= until) return;
     const wasLocked = this.#unlockedUntil === null;
@@ -97,6 +99,20 @@ export class DoorController {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = setTimeout(() => this.#relock(), ms);
     if (wasLocked) this.#apply();
+  }
+
+  /**
+   * Change the door's mode (remote lockdown and release). The caller persists
+   * it in the doors table first, so it survives a restart. Entering
+   * locked-down relocks an open door at once, cutting a running pulse short.
+   * Mode `unlocked` (held open) belongs to the policy work and is not
+   * accepted here.
+   */
+  setMode(mode: Exclude<DoorMode, 'unlocked'>): void {
+    if (this.#mode === mode) return;
+    this.#mode = mode;
+    this.#log.info({ mode }, 'door mode changed');
+    if (mode === 'locked-down') this.lock();
   }
 
   /** Lock now (end of pulse, shutdown, lockdown). */

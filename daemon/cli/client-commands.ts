@@ -4,6 +4,7 @@ import type { ControlRequest } from '../control/protocol.js';
 import { ConfigError, loadConfig } from '../config/load.js';
 import type { GatewayStatusReport } from '../runtime/gateway.js';
 import type { CliOptions } from './main.js';
+import { describeSync } from './sync-commands.js';
 
 function socketPath(options: CliOptions): string {
   try {
@@ -46,13 +47,26 @@ export async function statusCommand(options: CliOptions): Promise<number> {
     console.log(`  ${r.id.padEnd(16)} ${r.driver.padEnd(8)} ${r.mode.padEnd(12)} door ${(r.door ?? '-').padEnd(10)} ${dev} ${counters}`);
   }
   console.log(`\nCache      version ${status.cache.version}, ${status.cache.people} people, ${status.cache.credentials} credentials`);
+  const [syncSummary = '', ...syncDetails] = describeSync(status.sync);
+  console.log(`Sync       ${syncSummary}`);
+  for (const line of syncDetails) console.log(`           ${line}`);
   console.log(
     `Journal    ${status.journal.pending} event(s) waiting for the broker${status.journal.oldestPendingAt === null ? '' : `, oldest ${ago(status.journal.oldestPendingAt)}`}${status.journal.writeFailures > 0 ? `, ${status.journal.writeFailures} WRITE FAILURES` : ''}`,
   );
+  if (status.journal.delivery === 'cloud-ack') {
+    console.log(`           ${status.journal.awaitingPuback} not yet accepted by the broker, ${status.journal.awaitingCloudAck} awaiting the cloud's ack`);
+  }
   console.log(`Uplink     ${describeUplink(status.uplink)}`);
+  if (status.cloud !== null) console.log(`Commands   ${describeCommands(status.cloud)}`);
   console.log(`On site    ${status.occupancy.count}`);
   for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}`);
   return 0;
+}
+
+function describeCommands(c: NonNullable<GatewayStatusReport['cloud']>): string {
+  const rejected = Object.entries(c.commands.rejected).map(([reason, n]) => `${reason}=${n}`).join(' ');
+  const ignored = Object.entries(c.acks.ignored).map(([reason, n]) => `${reason}=${n}`).join(' ');
+  return `${c.commands.done} done, rejected: ${rejected === '' ? 'none' : rejected}; acks: ${c.acks.eventsAcked} event(s) acked, ${c.acks.unknownIds} unknown id(s), ignored: ${ignored === '' ? 'none' : ignored}`;
 }
 
 function describeUplink(u: GatewayStatusReport['uplink']): string {
@@ -63,7 +77,7 @@ function describeUplink(u: GatewayStatusReport['uplink']): string {
 }
 
 export async function eventsCommand(options: CliOptions): Promise<number> {
-  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string } }[];
+  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; ackedAt?: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string } }[];
   if (options.json) {
     console.log(JSON.stringify(events, null, 2));
     return 0;
@@ -71,7 +85,7 @@ export async function eventsCommand(options: CliOptions): Promise<number> {
   for (const e of events.reverse()) {
     const p = e.payload;
     console.log(
-      `#${String(e.seq).padEnd(6)} ${e.createdAt}  ${(p.readerId ?? '').padEnd(14)} ${(p.decision?.outcome ?? '').padEnd(8)} ${(p.decision?.reason ?? '').padEnd(20)} ${(p.person?.id ?? '-').padEnd(10)} ${(p.checkin ?? '').padEnd(12)} ${e.publishedAt === null ? 'queued' : 'delivered'}`,
+      `#${String(e.seq).padEnd(6)} ${e.createdAt}  ${(p.readerId ?? '').padEnd(14)} ${(p.decision?.outcome ?? '').padEnd(8)} ${(p.decision?.reason ?? '').padEnd(20)} ${(p.person?.id ?? '-').padEnd(10)} ${(p.checkin ?? '').padEnd(12)} ${e.ackedAt != null ? 'acked by the cloud' : e.publishedAt === null ? 'queued' : 'delivered'}`,
     );
   }
   return 0;

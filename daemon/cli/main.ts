@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { runCommand } from './run.js';
 import { configCheckCommand, configSchemaCommand } from './config-commands.js';
 import { eventsCommand, simCommand, statusCommand } from './client-commands.js';
+import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
 
 const usage = `Usage: gatehouse <command> [options]
 
@@ -18,11 +19,17 @@ Commands:
   events [--limit N]      most recent journal entries (decisions) of the running daemon
   sim card <number>       present a card at a simulated reader
   sim pin <digits>        type a PIN or visitor code at a simulated reader
+  sync import <file>      apply a signed snapshot file (one chunk envelope per line), through
+                          the running daemon, or directly to the database when none runs;
+                          --force also accepts a version not newer than the cache's
+  sync status             cache version, last sync, age, snapshot in progress, rejected messages
+  sync request            ask the cloud for a full snapshot now
 
 Options:
   -c, --config FILE       config file (default: $GATEHOUSE_CONFIG or /etc/gatehouse/gatehouse.yaml)
   -r, --reader ID         reader for sim (default: the first simulated reader)
       --json              machine-readable output
+      --force             sync import: accept any version
   -h, --help              this help
 `;
 
@@ -31,6 +38,7 @@ export interface CliOptions {
   readonly reader: string | undefined;
   readonly json: boolean;
   readonly limit: number;
+  readonly force: boolean;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -42,6 +50,7 @@ async function main(argv: string[]): Promise<number> {
       reader: { type: 'string', short: 'r' },
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '20' },
+      force: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -55,6 +64,7 @@ async function main(argv: string[]): Promise<number> {
     reader: values.reader,
     json: values.json === true,
     limit: Number(values.limit),
+    force: values.force === true,
   };
   switch (command) {
     case 'run':
@@ -69,6 +79,11 @@ async function main(argv: string[]): Promise<number> {
       return eventsCommand(options);
     case 'sim':
       if ((sub === 'card' || sub === 'pin') && arg !== undefined) return simCommand(options, sub === 'card' ? 'card' : 'keypad', arg);
+      break;
+    case 'sync':
+      if (sub === 'import' && arg !== undefined) return syncImportCommand(options, arg);
+      if (sub === 'status') return syncStatusCommand(options);
+      if (sub === 'request') return syncRequestCommand(options);
       break;
     default:
       break;

@@ -18,14 +18,16 @@ import { z } from 'zod';
 
 export const SIGNED_SCHEMA = 'gatehouse.signed/1';
 
-const envelopeSchema = z
+export const envelopeSchema = z
   .object({
     schema: z.literal(SIGNED_SCHEMA),
-    keyId: z.string().min(1).max(64),
-    payload: z.string().min(1),
-    sig: z.string().min(1).max(200),
+    keyId: z.string().min(1).max(64).describe('Id of the cloud key that signed; the gateway config lists the valid ones.'),
+    payload: z.string().min(1).describe('Base64 of the exact UTF-8 JSON bytes that were signed.'),
+    sig: z.string().min(1).max(200).describe('Base64 Ed25519 signature over the payload bytes.'),
   })
   .strict();
+
+export type SignedEnvelope = z.infer<typeof envelopeSchema>;
 
 export type RejectReason = 'oversized' | 'malformed' | 'unknown_key' | 'bad_signature' | 'payload_not_json';
 

@@ -98,6 +98,20 @@ export function loadConfig(configPath: string): LoadedConfig {
     store: { ...raw.store, path: raw.store.path === ':memory:' ? raw.store.path : abs(raw.store.path), seedFile: raw.store.seedFile === undefined ? undefined : abs(raw.store.seedFile) },
     control: { socket: abs(raw.control.socket) },
   };
+  const tls = raw.mqtt?.tls;
+  if (raw.mqtt !== undefined && tls !== undefined) {
+    config.mqtt = { ...raw.mqtt, tls: { ...tls, caFile: abs(tls.caFile), certFile: abs(tls.certFile), keyFile: abs(tls.keyFile) } };
+    const unreadable = (['caFile', 'certFile', 'keyFile'] as const).flatMap((key): ConfigProblem[] => {
+      const file = config.mqtt?.tls?.[key] ?? '';
+      try {
+        readFileSync(file);
+        return [];
+      } catch (error) {
+        return [{ file: path, path: `mqtt.tls.${key}`, line: null, message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }];
+      }
+    });
+    if (unreadable.length > 0) throw new ConfigError(unreadable);
+  }
 
   const secretsParsed = parseYamlFile(config.secretsFile, secretsSchema);
   if ('problems' in secretsParsed) throw new ConfigError(secretsParsed.problems);
@@ -113,5 +127,10 @@ export function loadConfig(configPath: string): LoadedConfig {
   const warnings: string[] = [];
   const mode = statSync(config.secretsFile).mode & 0o077;
   if (mode !== 0) warnings.push(`${config.secretsFile} is readable by group or others; run: chmod 600 ${config.secretsFile}`);
+  const keyFile = config.mqtt?.tls?.keyFile;
+  // The TLS key authenticates this gateway to the broker: a secret like the site key.
+  if (keyFile !== undefined && (statSync(keyFile).mode & 0o077) !== 0) {
+    warnings.push(`${keyFile} (mqtt.tls.keyFile) is readable by group or others; run: chmod 600 ${keyFile}`);
+  }
   return { path, config, secrets, siteKey, warnings };
 }

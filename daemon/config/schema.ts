@@ -254,6 +254,19 @@ const mqttSchema = z
     reconnectMs: z.number().int().min(100).max(60_000).default(2_000),
     connectTimeoutMs: z.number().int().min(500).max(120_000).default(10_000),
     maxInflight: z.number().int().min(1).max(1000).default(64).describe('QoS 1 publishes awaiting PUBACK at once.'),
+    tls: z
+      .object({
+        caFile: z.string().min(1).describe('PEM file with the CA certificate(s) the broker certificate must chain to. Relative paths are relative to this file.'),
+        certFile: z
+          .string()
+          .min(1)
+          .describe("This gateway's client certificate (PEM). Its CN is the gateway id when the broker maps identities to usernames (docs/mqtt-contract.md, broker ACL)."),
+        keyFile: z.string().min(1).describe('Private key of the client certificate (PEM). A secret: mode 0600, like secretsFile.'),
+        servername: z.string().min(1).optional().describe('Name the broker certificate must carry (also sent as SNI) when it differs from the URL host.'),
+      })
+      .strict()
+      .optional()
+      .describe('Mutual TLS: verify the broker against caFile and present a per-gateway client certificate. Needs an mqtts:// or wss:// URL.'),
   })
   .strict();
 
@@ -288,7 +301,9 @@ export const configSchema = z
         seedFile: z
           .string()
           .optional()
-          .describe('Data set imported when the cache is empty (demo and first boot without a cloud).'),
+          .describe(
+            'Applied when the cache is empty (demo, first boot without a cloud): a signed snapshot file (one chunk envelope per line, as `gatehouse sync import` takes), or a plain gatehouse.dataset/1 JSON file. Relative paths are relative to this file.',
+          ),
         journalRetentionDays: z.number().int().min(1).max(3650).default(90),
       })
       .strict(),
@@ -376,14 +391,22 @@ export const configSchema = z
     // Two doors on one relay channel would open each other.
     const channels = new Map<string, string>();
     cfg.doors.forEach((d, index) => {
-      if (d.relay.driver !== 'lcus') return;
-      const key = `${d.relay.path}#${d.relay.channel}`;
+      const key =
+        d.relay.driver === 'lcus'
+          ? `${d.relay.path}#${d.relay.channel}`
+          : d.relay.driver === 'modbus-rtu'
+            ? `${d.relay.path}#${d.relay.slave}#${d.relay.coil}`
+            : undefined;
+      if (key === undefined) return;
       const other = channels.get(key);
       if (other !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['doors', index, 'relay'], message: `relay channel already used by door "${other}"` });
       }
       channels.set(key, d.id);
     });
+    if (cfg.mqtt?.tls !== undefined && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
+      ctx.addIssue({ code: 'custom', path: ['mqtt', 'url'], message: 'mqtt.tls needs an mqtts:// (or wss://) URL' });
+    }
   });
 
 export type GatehouseConfig = z.infer<typeof configSchema>;

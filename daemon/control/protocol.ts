@@ -16,6 +16,17 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
     })
     .strict(),
   z.object({ op: z.literal('events'), limit: z.number().int().min(1).max(1000).default(20) }).strict(),
+  // The daemon reads the file itself (it may be far larger than a request line)
+  // and answers at once; progress and outcome are polled with sync-status.
+  z
+    .object({
+      op: z.literal('sync-import'),
+      path: z.string().min(2).max(4096).startsWith('/', 'an absolute path: the daemon does not share the caller\'s working directory'),
+      force: z.boolean().default(false),
+    })
+    .strict(),
+  z.object({ op: z.literal('sync-status') }).strict(),
+  z.object({ op: z.literal('sync-request') }).strict(),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

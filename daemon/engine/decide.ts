@@ -8,16 +8,21 @@
  *   2. matches several people        -> denied, ambiguous_credential (never guess)
  *   3. credential revoked/not valid  -> denied, credential_not_valid
  *   4. leaving (exit reader, or toggle while checked in): granted for any
- *      known person, whatever their status or pass; nobody is held inside
- *   5. person not active             -> denied, person_inactive
- *   6. door locked down              -> denied, door_locked_down
- *   7. outside the door's schedule   -> denied, outside_schedule
- *   8. no valid pass or token        -> denied, no_valid_pass
- *   9. granted
+ *      known person, whatever their status, pass or the cache's age; nobody
+ *      is held inside
+ *   5. cache stale and the stale policy excludes this person
+ *                                    -> denied, cache_stale
+ *   6. person not active             -> denied, person_inactive
+ *   7. door locked down              -> denied, door_locked_down
+ *   8. outside the door's schedule   -> denied, outside_schedule
+ *   9. no valid pass or token        -> denied, no_valid_pass
+ *  10. granted
  * A check-in reader (entry, or toggle while out) records a denial of a known
- * person at 5 or 8 as a failed check-in, as the platform does.
+ * person at 6 or 9 as a failed check-in, as the platform does. A cache_stale
+ * denial is not: the gateway's data is at fault, not the person's pass.
  */
 import type {
+  CacheFacts,
   Candidate,
   CheckinOutcome,
   Decision,
@@ -36,6 +41,19 @@ export function hasValidEntitlement(entitlements: readonly EntitlementFacts[], a
   return entitlements.some(
     (e) => within(at, e.validFrom, e.validTo) && (e.minutesLeft === null || e.minutesLeft > 0),
   );
+}
+
+/** Whether the stale policy still lets this person be decided on the cached facts. */
+export function staleCacheAdmits(cache: CacheFacts, person: PersonFacts): boolean {
+  if (!cache.stale) return true;
+  switch (cache.policy) {
+    case 'keep-deciding':
+      return true;
+    case 'always-allowed-only':
+      return person.alwaysAllowed;
+    case 'deny-all':
+      return false;
+  }
 }
 
 function denied(reason: DecisionReason, person: PersonFacts | null, checkin: CheckinOutcome = 'none'): Decision {
@@ -75,6 +93,7 @@ export function decide(input: DecisionInput): Decision {
   const checksIn = reader.mode === 'entry' || reader.mode === 'toggle';
   const failedCheckin: CheckinOutcome = checksIn ? 'failed' : 'none';
 
+  if (!staleCacheAdmits(input.cache, person)) return denied('cache_stale', person);
   if (person.status !== 'active') return denied('person_inactive', person, failedCheckin);
   if (door !== null && door.mode === 'locked-down') return denied('door_locked_down', person);
   if (door !== null && door.schedule !== null && !isWithinSchedule(door.schedule, input.local)) {

@@ -14,11 +14,15 @@ export type CredentialKind = 'card' | 'pin' | 'visitor_code';
 export type EntitlementKind = 'plan' | 'day_pass' | 'time_pass' | 'visitor_token';
 export type DoorMode = 'normal' | 'locked-down' | 'unlocked';
 export type Weekday = keyof WeeklySchedule;
+/** What decisions do once the cache is stale (config cloud.stalePolicy). */
+export type StalePolicy = 'keep-deciding' | 'always-allowed-only' | 'deny-all';
 
 export interface PersonFacts {
   readonly id: string;
   readonly kind: PersonKind;
   readonly status: PersonStatus;
+  /** Member of the always-allowed group (site staff). */
+  readonly alwaysAllowed: boolean;
 }
 
 export interface CredentialFacts {
@@ -66,6 +70,13 @@ export interface DoorPolicy {
   readonly schedule: WeeklySchedule | null;
 }
 
+/** How current the cached facts are. */
+export interface CacheFacts {
+  /** No successful sync for longer than cloud.staleAfterHours. */
+  readonly stale: boolean;
+  readonly policy: StalePolicy;
+}
+
 /** Wall-clock time at the site, already converted to the site's time zone. */
 export interface SiteLocalTime {
   readonly weekday: Weekday;
@@ -81,6 +92,7 @@ export interface DecisionInput {
   readonly door: DoorPolicy | null;
   /** Every cached credential whose keyed hash matched. Usually zero or one. */
   readonly candidates: readonly Candidate[];
+  readonly cache: CacheFacts;
 }
 
 export type Effect =

@@ -14,7 +14,9 @@ import { openDatabase, type Db } from '../store/database.js';
 import { Journal, type JournalEntry } from '../store/journal.js';
 import { CheckinSessions, type OpenSession } from '../store/sessions.js';
 import { doorModes, mirrorLayout } from '../store/site-layout.js';
-import { readDatasetFile } from '../sync/dataset-file.js';
+import { assertDemoKeyConfinedToDemo } from '../sync/demo-key.js';
+import { SyncService, stalenessRules } from '../sync/sync-service.js';
+import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
 import { ControlServer } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import { createDriverFactory, type ReaderHandle } from '../../drivers/registry.js';
@@ -24,14 +26,29 @@ import { Supervisor, type DeviceStatus } from './supervisor.js';
 import type { Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
 import { accessTopic } from '../uplink/topics.js';
+import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
+import { CloudKeyring } from '../cloud/signed-message.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
   readonly doors: DoorStatus[];
   readonly readers: { id: string; driver: string; door: string | null; mode: string; device: DeviceStatus; counters: Record<string, number> }[];
-  readonly cache: { version: number; people: number; credentials: number };
-  readonly journal: { pending: number; oldestPendingAt: string | null; writeFailures: number };
+  /** The cache in force: version, size, last successful sync and age (stale: older than cloud.staleAfterHours). */
+  readonly cache: { version: number; people: number; credentials: number; syncedAt: string | null; ageS: number | null; stale: boolean };
+  /** Cache sync: state, snapshot in progress, last import, requests and rejected messages by reason. */
+  readonly sync: SyncStatus;
+  readonly journal: {
+    pending: number;
+    oldestPendingAt: string | null;
+    writeFailures: number;
+    /** puback: delivered on the broker's PUBACK. cloud-ack: only when the cloud acknowledges (a cloud section is configured). */
+    delivery: 'puback' | 'cloud-ack';
+    awaitingPuback: number;
+    awaitingCloudAck: number;
+  };
   readonly uplink: UplinkStatus;
+  /** Remote commands and event acks; null without a cloud section and a broker. */
+  readonly cloud: CloudChannelStatus | null;
   readonly occupancy: { count: number; people: { personId: string; name: string; since: string; readerId: string | null }[] };
 }
 
@@ -46,18 +63,23 @@ export class Gateway {
   readonly db: Db;
   readonly journal: Journal;
   readonly cache: CredentialCache;
+  readonly sync: SyncService;
   readonly sessions: CheckinSessions;
   readonly pipeline: AccessPipeline;
   readonly doors = new Map<string, DoorController>();
   readonly #relays: Supervisor<RelayDriver>[] = [];
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
   readonly #uplink: Uplink;
+  readonly #cloud: CloudChannel | null;
+  readonly #resyncListeners = new Set<(reason: string) => void>();
   readonly #control: ControlServer;
   #pruneTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
 
   private constructor(loaded: LoadedConfig, logger: Logger, version: string) {
     const { config } = loaded;
+    // Before anything is opened: a gateway trusting the published demo key must not run at all.
+    if (config.cloud !== undefined) assertDemoKeyConfinedToDemo(config.site.id, config.cloud.publicKeys);
     this.#loaded = loaded;
     this.#log = logger;
     this.#version = version;
@@ -67,7 +89,8 @@ export class Gateway {
     const hasher = new CredentialHasher(loaded.siteKey);
     this.cache = new CredentialCache(this.db, hasher);
     this.sessions = new CheckinSessions(this.db);
-    this.journal = new Journal(this.db, this.bootId);
+    // With a cloud, an event is delivered when the cloud says it stored it, not when the broker has it.
+    this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
     const drivers = createDriverFactory(logger);
@@ -99,6 +122,7 @@ export class Gateway {
       journal: this.journal,
       doors: this.doors,
       logger,
+      staleness: stalenessRules(config) ?? undefined,
     });
 
     for (const reader of config.readers) {
@@ -117,6 +141,27 @@ export class Gateway {
       journal: this.journal,
       logger,
     });
+    const link = this.#uplink.link;
+    // Without a cloud section no command or ack is accepted at all: nothing subscribes.
+    this.#cloud =
+      config.cloud === undefined || link === null
+        ? null
+        : new CloudChannel({
+            link,
+            topicPrefix: config.mqtt?.topicPrefix ?? 'gatehouse/v1',
+            gatewayId: config.gateway.id,
+            siteId: config.site.id,
+            keyring: new CloudKeyring(config.cloud.publicKeys),
+            maxMessageBytes: config.cloud.maxMessageBytes,
+            db: this.db,
+            journal: this.journal,
+            sessions: this.sessions,
+            doors: this.doors,
+            requestResync: (reason) => this.#requestResync(reason),
+            logger,
+          });
+    this.sync = new SyncService({ config, cache: this.cache, logger, bootId: this.bootId, transport: this.#uplink.link });
+    this.onResyncRequest((reason) => this.sync.requestResync(reason));
     this.#control = new ControlServer(config.control.socket, (request) => this.#onControl(request), logger);
   }
 
@@ -124,10 +169,12 @@ export class Gateway {
   static async start(loaded: LoadedConfig, logger: Logger, version: string): Promise<Gateway> {
     const gateway = new Gateway(loaded, logger, version);
     try {
-      gateway.#seedIfEmpty();
+      // Seeds an empty cache (awaited: readers start on data), then listens for the cloud.
+      await gateway.sync.start();
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays) relay.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
+      gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
       gateway.#pruneTimer = setInterval(() => gateway.#prune(), PRUNE_INTERVAL_MS);
@@ -156,6 +203,8 @@ export class Gateway {
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all(this.#relays.map((r) => r.stop()));
+    this.#cloud?.stop();
+    await this.sync.stop();
     await this.#uplink.stop();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
@@ -165,6 +214,8 @@ export class Gateway {
     const { config } = this.#loaded;
     const depth = this.journal.depth();
     const open: OpenSession[] = this.sessions.openSessions();
+    const sync = this.sync.status();
+    const counts = this.cache.counts();
     return {
       gateway: {
         id: config.gateway.id,
@@ -182,13 +233,18 @@ export class Gateway {
         device: r.supervisor.status(),
         counters: { ...(r.handle.driver.counters?.() ?? {}) },
       })),
-      cache: { version: this.cache.version(), ...this.cache.counts() },
+      cache: { version: sync.version, people: counts.people, credentials: counts.credentials, syncedAt: sync.syncedAt, ageS: sync.ageS, stale: sync.stale },
+      sync,
       journal: {
         pending: depth.pending,
         oldestPendingAt: depth.oldestPendingAt === null ? null : new Date(depth.oldestPendingAt).toISOString(),
         writeFailures: this.pipeline.journalFailures,
+        delivery: this.journal.delivery,
+        awaitingPuback: depth.awaitingPuback,
+        awaitingCloudAck: depth.awaitingCloudAck,
       },
       uplink: this.#uplink.status(),
+      cloud: this.#cloud?.status() ?? null,
       occupancy: {
         count: open.length,
         people: open.map((s) => ({ personId: s.personId, name: s.personName, since: new Date(s.openedAt).toISOString(), readerId: s.readerId })),
@@ -220,14 +276,30 @@ export class Gateway {
     return result;
   }
 
-  #seedIfEmpty(): void {
-    const seed = this.#loaded.config.store.seedFile;
-    if (seed === undefined || !this.cache.isEmpty()) return;
-    const result = this.cache.applySnapshot(readDatasetFile(seed), Date.now());
-    this.#log.info(
-      { seed, version: result.version, people: result.people, credentials: result.credentials, rejected: result.rejectedCredentials },
-      'cache seeded from file',
-    );
+  /**
+   * sync.resync commands land here. The sync component subscribes (its
+   * "fetch a full snapshot now"); listeners must return quickly and may throw
+   * to report that the request could not be made.
+   */
+  onResyncRequest(listener: (reason: string) => void): () => void {
+    this.#resyncListeners.add(listener);
+    return () => this.#resyncListeners.delete(listener);
+  }
+
+  #requestResync(reason: string): void {
+    if (this.#resyncListeners.size === 0) this.#log.warn({ reason }, 'resync requested, but no sync component is running');
+    for (const listener of this.#resyncListeners) listener(reason);
+  }
+
+  /** Start an import and answer at once with its job id; the CLI polls sync-status for progress. */
+  #startImport(path: string, force: boolean): { job: number } {
+    this.sync.importFile(path, { force }).catch((error: unknown) => {
+      // The outcome is in sync-status; rejections are already counted and logged by the engine.
+      if (!(error instanceof SyncRejectedError)) this.#log.error({ err: error, path }, 'import failed');
+    });
+    const job = this.sync.engine.importJob;
+    if (job === null) throw new Error('import did not start');
+    return { job: job.id };
   }
 
   #prune(): void {
@@ -235,6 +307,8 @@ export class Gateway {
     try {
       const removed = this.journal.prune(Date.now() - days * 86_400_000);
       if (removed > 0) this.#log.info({ removed }, 'pruned delivered journal entries');
+      const commands = this.#cloud?.prune(Date.now()) ?? 0;
+      if (commands > 0) this.#log.info({ removed: commands }, 'pruned expired command records');
     } catch (error) {
       this.#log.error({ err: error }, 'journal prune failed');
     }
@@ -255,6 +329,13 @@ export class Gateway {
           seq: result.event?.seq ?? null,
         };
       }
+      case 'sync-import':
+        return this.#startImport(request.path, request.force);
+      case 'sync-status':
+        return this.sync.status();
+      case 'sync-request':
+        if (!this.sync.requestSnapshot('command')) throw new Error('no broker or no cloud keys configured: there is nobody to ask for a snapshot');
+        return { requested: true };
       case 'events':
         return this.journal.recent(request.limit).map((e: JournalEntry) => ({
           seq: e.seq,
@@ -262,6 +343,7 @@ export class Gateway {
           type: e.type,
           createdAt: new Date(e.createdAt).toISOString(),
           publishedAt: e.publishedAt === null ? null : new Date(e.publishedAt).toISOString(),
+          ackedAt: e.ackedAt === null ? null : new Date(e.ackedAt).toISOString(),
           payload: JSON.parse(e.payload) as unknown,
         }));
     }

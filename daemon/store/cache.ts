@@ -1,14 +1,16 @@
 /**
- * The offline cache: people, credentials and entitlements as last synced, and
- * the queries the access path runs on every read.
+ * The offline cache as the access path reads it: people, credentials and
+ * entitlements of the generation in force (sync_state.gen), and the sync
+ * facts (version, last successful sync) every decision is stamped with.
  *
- * applySnapshot replaces the whole cache in one transaction, so a decision
- * sees either the old data or the new, and a crash mid-apply leaves the old
- * data in force (SQLite rolls the transaction back on the next open).
+ * Writes live in cache-writer.ts. applySnapshot here is the one-transaction
+ * form for small data sets; the sync engine stages large snapshots in batches
+ * and swaps them in with the same writer.
  */
-import type { Db } from './database.js';
-import { CredentialFormatError, type CredentialHasher } from './credential-hash.js';
-import type { Dataset } from '../sync/dataset.js';
+import { StoreError, type Db } from './database.js';
+import type { CredentialHasher } from './credential-hash.js';
+import { CacheWriter, newStageCounts, type CacheWriterOptions, type RejectedCredential, type SyncSource } from './cache-writer.js';
+import type { Dataset, SiteSettings } from '../sync/dataset.js';
 import type {
   Candidate,
   CredentialKind,
@@ -23,13 +25,30 @@ export interface SnapshotResult {
   readonly credentials: number;
   readonly entitlements: number;
   /** Credentials skipped because their value is malformed (by id; never the value). */
-  readonly rejectedCredentials: readonly { id: string; reason: string }[];
+  readonly rejectedCredentials: readonly RejectedCredential[];
+}
+
+/** sync_state: what is in force and since when. */
+export interface CacheState {
+  readonly gen: number;
+  /** Cloud data version; 0 before the first sync. */
+  readonly version: number;
+  /** Epoch ms of the last successful sync, or null. */
+  readonly syncedAt: number | null;
+  /** Epoch ms of the last change to the data in force, or null when never populated. */
+  readonly appliedAt: number | null;
+  readonly source: SyncSource | 'migration' | null;
+  readonly snapshotId: string | null;
+  readonly checksum: string | null;
+  /** The cloud's issuedAt of the last snapshot, epoch ms. */
+  readonly issuedAt: number | null;
 }
 
 interface CandidateRow {
   person_id: string;
   person_kind: PersonKind;
   person_status: PersonStatus;
+  always_allowed: number;
   credential_id: string;
   credential_kind: CredentialKind;
   credential_status: 'active' | 'revoked';
@@ -47,33 +66,59 @@ interface EntitlementRow {
   minutes_left: number | null;
 }
 
-const instant = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+interface StateRow {
+  gen: number;
+  version: number;
+  synced_at: number | null;
+  applied_at: number | null;
+  source: CacheState['source'];
+  snapshot_id: string | null;
+  checksum: string | null;
+  issued_at: number | null;
+}
+
+interface SettingsRow {
+  visitor_token_minutes: number;
+  visitor_token_start: SiteSettings['visitorTokenStart'];
+  device_limit: number | null;
+  daily_cutoff: string | null;
+}
 
 export class CredentialCache {
+  readonly writer: CacheWriter;
   readonly #db: Db;
-  readonly #hasher: CredentialHasher;
   readonly #stmts;
 
-  constructor(db: Db, hasher: CredentialHasher) {
+  constructor(db: Db, hasher: CredentialHasher, writerOptions: CacheWriterOptions = {}) {
     this.#db = db;
-    this.#hasher = hasher;
+    if (db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sync_state'`).get() === undefined) {
+      // Only a file written by a development build, before migration 2 took its released form, looks like this.
+      throw new StoreError(`${db.name} has no sync_state table: it was created by a development build of Gatehouse. Move it away; the seed file or the next sync fills a new one.`);
+    }
+    this.writer = new CacheWriter(db, hasher, writerOptions);
+    // Every query names the generation through sync_state, so a swap (one
+    // UPDATE of sync_state.gen) switches them all at once.
     this.#stmts = {
       candidates: db.prepare<[Buffer], CandidateRow>(`
-        SELECT p.id AS person_id, p.kind AS person_kind, p.status AS person_status,
+        SELECT p.id AS person_id, p.kind AS person_kind, p.status AS person_status, p.always_allowed,
                c.id AS credential_id, c.kind AS credential_kind, c.status AS credential_status,
                c.valid_from AS credential_valid_from, c.valid_to AS credential_valid_to,
                s.id AS session_id, s.opened_at AS session_opened_at
-        FROM credentials c
-        JOIN people p ON p.id = c.person_id
+        FROM sync_state st
+        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = ?
+        JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
         LEFT JOIN checkin_sessions s ON s.person_id = p.id AND s.closed_at IS NULL
-        WHERE c.lookup = ?`),
-      entitlements: db.prepare<[string], EntitlementRow>(
-        `SELECT id, kind, valid_from, valid_to, minutes_left FROM entitlements WHERE person_id = ?`,
+        WHERE st.id = 1`),
+      entitlements: db.prepare<[string], EntitlementRow>(`
+        SELECT e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left
+        FROM sync_state st JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = ?
+        WHERE st.id = 1`),
+      state: db.prepare<[], StateRow>(
+        `SELECT gen, version, synced_at, applied_at, source, snapshot_id, checksum, issued_at FROM sync_state WHERE id = 1`,
       ),
-      getMeta: db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`),
-      setMeta: db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`),
-      counts: db.prepare<[], { people: number; credentials: number }>(
-        `SELECT (SELECT count(*) FROM people) AS people, (SELECT count(*) FROM credentials) AS credentials`,
+      settings: db.prepare<[], SettingsRow>(`SELECT visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff FROM site_settings`),
+      counts: db.prepare<[], { people: number; credentials: number; entitlements: number }>(
+        `SELECT (SELECT count(*) FROM people) AS people, (SELECT count(*) FROM credentials) AS credentials, (SELECT count(*) FROM entitlements) AS entitlements`,
       ),
     };
   }
@@ -85,7 +130,7 @@ export class CredentialCache {
   candidates(lookup: Buffer): Candidate[] {
     const rows = this.#stmts.candidates.all(lookup);
     return rows.map((r) => ({
-      person: { id: r.person_id, kind: r.person_kind, status: r.person_status },
+      person: { id: r.person_id, kind: r.person_kind, status: r.person_status, alwaysAllowed: r.always_allowed === 1 },
       credential: {
         id: r.credential_id,
         kind: r.credential_kind,
@@ -104,58 +149,63 @@ export class CredentialCache {
     }));
   }
 
+  state(): CacheState {
+    const r = this.#stmts.state.get();
+    if (r === undefined) throw new Error('sync_state is missing (database not migrated)');
+    return {
+      gen: r.gen,
+      version: r.version,
+      syncedAt: r.synced_at,
+      appliedAt: r.applied_at,
+      source: r.source,
+      snapshotId: r.snapshot_id,
+      checksum: r.checksum,
+      issuedAt: r.issued_at,
+    };
+  }
+
   version(): number {
-    const row = this.#stmts.getMeta.get('cache_version');
-    return row === undefined ? 0 : Number(row.value);
+    return this.state().version;
   }
 
+  /** True until the first data set (seed, import or sync) was applied. */
   isEmpty(): boolean {
-    return this.#stmts.getMeta.get('cache_version') === undefined;
+    return this.state().appliedAt === null;
   }
 
-  counts(): { people: number; credentials: number } {
-    return this.#stmts.counts.get() ?? { people: 0, credentials: 0 };
+  counts(): { people: number; credentials: number; entitlements: number } {
+    return this.#stmts.counts.get() ?? { people: 0, credentials: 0, entitlements: 0 };
   }
 
-  /** Replace the cached people, credentials and entitlements with a full data set, atomically. */
-  applySnapshot(dataset: Dataset, at: number): SnapshotResult {
-    const rejected: { id: string; reason: string }[] = [];
-    let credentials = 0;
-    let entitlements = 0;
-    const db = this.#db;
-    const insertPerson = db.prepare(
-      `INSERT INTO people (id, kind, name, status, host_id, updated_at) VALUES (?, ?, ?, ?, ?, ?)`,
-    );
-    const insertCredential = db.prepare(
-      `INSERT INTO credentials (id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const insertEntitlement = db.prepare(
-      `INSERT INTO entitlements (id, person_id, kind, name, valid_from, valid_to, minutes_left) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    );
-    db.transaction(() => {
-      db.exec(`DELETE FROM entitlements; DELETE FROM credentials; DELETE FROM people;`);
-      for (const person of dataset.people) {
-        insertPerson.run(person.id, person.kind, person.name, person.status, person.hostId, at);
-        for (const c of person.credentials) {
-          let lookup: Buffer;
-          try {
-            lookup = this.#hasher.lookupOf(c.kind, c.value);
-          } catch (error) {
-            if (!(error instanceof CredentialFormatError)) throw error;
-            rejected.push({ id: c.id, reason: error.message });
-            continue;
-          }
-          insertCredential.run(c.id, person.id, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status);
-          credentials++;
-        }
-        for (const e of person.entitlements) {
-          insertEntitlement.run(e.id, person.id, e.kind, e.name, instant(e.validFrom), instant(e.validTo), e.minutesLeft);
-          entitlements++;
-        }
-      }
-      this.#stmts.setMeta.run('cache_version', String(dataset.version));
-      this.#stmts.setMeta.run('cache_synced_at', String(at));
+  /** Site settings in force; null before the first data set. */
+  settings(): SiteSettings | null {
+    const r = this.#stmts.settings.get();
+    if (r === undefined) return null;
+    return { visitorTokenMinutes: r.visitor_token_minutes, visitorTokenStart: r.visitor_token_start, deviceLimit: r.device_limit, dailyCutoff: r.daily_cutoff };
+  }
+
+  /**
+   * Replace the cache with a full data set in one transaction: staged in a
+   * fresh generation and swapped in, or, on any error, nothing at all. For
+   * small sets (tests, tools); the sync engine stages large ones in batches.
+   */
+  applySnapshot(dataset: Dataset, at: number, source: SyncSource = 'seed'): SnapshotResult {
+    const w = this.writer;
+    const counts = newStageCounts();
+    this.#db.transaction(() => {
+      const gen = w.allocateGeneration();
+      for (const person of dataset.people) w.stagePerson(gen, person, at, counts);
+      for (const door of dataset.doors) w.stageDoor(gen, door, counts);
+      for (const schedule of dataset.schedules) w.stageSchedule(gen, schedule, counts);
+      w.stageSettings(gen, dataset.settings);
+      w.activate(gen, { version: dataset.version, syncedAt: at, source, snapshotId: null, checksum: null, issuedAt: null }, dataset.settings);
     })();
-    return { version: dataset.version, people: dataset.people.length, credentials, entitlements, rejectedCredentials: rejected };
+    return {
+      version: dataset.version,
+      people: counts.people,
+      credentials: counts.credentials,
+      entitlements: counts.entitlements,
+      rejectedCredentials: counts.rejectedCredentials,
+    };
   }
 }

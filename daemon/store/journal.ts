@@ -2,10 +2,13 @@
  * The event journal, which is also the MQTT outbox.
  *
  * Every decision is appended here (committed, fsynced) before anything tries
- * to publish it. A row counts as delivered only once published_at is set,
- * which the uplink does when the broker acknowledges it. Delivered rows stay
- * for the retention period as the local audit trail, then are pruned;
- * undelivered rows are never pruned.
+ * to publish it. published_at is set when the broker acknowledges a row
+ * (PUBACK); acked_at when the cloud confirms it stored it (application-level
+ * ack, cloud/event-acks.ts). Which of the two completes delivery is the
+ * journal's delivery mode: `puback` without a cloud section (a plain broker
+ * is the consumer), `cloud-ack` with one (a PUBACK only proves the broker got
+ * it, not that a consumer did). Delivered rows stay for the retention period
+ * as the local audit trail, then are pruned; undelivered rows are never pruned.
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from './database.js';
@@ -21,7 +24,38 @@ export interface JournalEntry {
   readonly createdAt: number;
   readonly attempts: number;
   readonly publishedAt: number | null;
+  readonly ackedAt: number | null;
 }
+
+export type DeliveryMode = 'puback' | 'cloud-ack';
+
+export interface JournalOptions {
+  /** What completes delivery; see the header. Default puback. */
+  readonly delivery?: DeliveryMode;
+}
+
+export interface JournalDepth {
+  /** Rows not yet delivered (per the delivery mode). */
+  readonly pending: number;
+  readonly oldestPendingAt: number | null;
+  /** Undelivered rows the broker has not acknowledged yet. */
+  readonly awaitingPuback: number;
+  /** Rows the broker acknowledged that wait for the cloud's ack; always 0 in puback mode. */
+  readonly awaitingCloudAck: number;
+}
+
+export interface AckResult {
+  /** Rows newly marked acknowledged. */
+  readonly acked: number;
+  /** Named event ids that were acknowledged before. */
+  readonly alreadyAcked: number;
+  /** Named event ids this journal does not hold (never existed, or pruned long after their ack). */
+  readonly unknownIds: number;
+  /** throughSeq was beyond the last seq this journal assigned, so it was ignored (see acknowledge()). */
+  readonly throughSeqAhead: boolean;
+}
+
+const DELIVERY_META_KEY = 'journal.delivery';
 
 /** What a producer knows about its event once the journal has numbered it. */
 export interface EventStamp {
@@ -40,6 +74,7 @@ interface Row {
   created_at: number;
   attempts: number;
   published_at: number | null;
+  acked_at: number | null;
 }
 
 const toEntry = (r: Row): JournalEntry => ({
@@ -52,6 +87,7 @@ const toEntry = (r: Row): JournalEntry => ({
   createdAt: r.created_at,
   attempts: r.attempts,
   publishedAt: r.published_at,
+  ackedAt: r.acked_at,
 });
 
 export class Journal {
@@ -60,25 +96,33 @@ export class Journal {
   readonly #stmts;
   readonly #appendTx;
   readonly #markTx;
+  readonly #ackTx;
+  readonly #delivery: DeliveryMode;
 
-  constructor(db: Db, bootId: string) {
+  constructor(db: Db, bootId: string, options: JournalOptions = {}) {
     this.#bootId = bootId;
+    this.#delivery = options.delivery ?? 'puback';
+    // The pending set, the depth and what prune may delete all follow the delivery mode.
+    const undelivered = this.#delivery === 'cloud-ack' ? 'acked_at IS NULL' : 'published_at IS NULL';
     this.#stmts = {
       lastSeq: db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'journal'`),
       insert: db.prepare(
         `INSERT INTO journal (seq, id, boot_id, type, topic, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
-      pending: db.prepare<[number, number], Row>(
-        `SELECT * FROM journal WHERE published_at IS NULL AND seq > ? ORDER BY seq LIMIT ?`,
-      ),
+      pending: db.prepare<[number, number], Row>(`SELECT * FROM journal WHERE ${undelivered} AND seq > ? ORDER BY seq LIMIT ?`),
       markPublished: db.prepare(`UPDATE journal SET published_at = ? WHERE seq = ? AND published_at IS NULL`),
       attempt: db.prepare(`UPDATE journal SET attempts = attempts + 1 WHERE seq = ?`),
-      depth: db.prepare<[], { n: number; oldest: number | null }>(
-        `SELECT count(*) AS n, min(created_at) AS oldest FROM journal WHERE published_at IS NULL`,
+      depth: db.prepare<[], { n: number; oldest: number | null; unpublished: number }>(
+        `SELECT count(*) AS n, min(created_at) AS oldest, total(published_at IS NULL) AS unpublished FROM journal WHERE ${undelivered}`,
       ),
       recent: db.prepare<[number], Row>(`SELECT * FROM journal ORDER BY seq DESC LIMIT ?`),
       bySeq: db.prepare<[number], Row>(`SELECT * FROM journal WHERE seq = ?`),
-      prune: db.prepare(`DELETE FROM journal WHERE published_at IS NOT NULL AND created_at < ?`),
+      prune: db.prepare(`DELETE FROM journal WHERE NOT (${undelivered}) AND created_at < ?`),
+      byId: db.prepare<[string], { seq: number; acked_at: number | null }>(`SELECT seq, acked_at FROM journal WHERE id = ?`),
+      ackSeq: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq = ? AND acked_at IS NULL`),
+      // Not limited to rows with published_at: the cloud can hold an event
+      // before its PUBACK reaches the gateway (or when the PUBACK was lost).
+      ackThrough: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL`),
     };
     this.#appendTx = db.transaction(
       (type: string, topic: string, at: number, build: (stamp: EventStamp) => unknown): JournalEntry => {
@@ -96,12 +140,57 @@ export class Journal {
           createdAt: at,
           attempts: 0,
           publishedAt: null,
+          ackedAt: null,
         };
       },
     );
     this.#markTx = db.transaction((seqs: readonly number[], at: number) => {
       for (const seq of seqs) this.#stmts.markPublished.run(at, seq);
     });
+    this.#ackTx = db.transaction((eventIds: readonly string[], throughSeq: number | undefined, at: number): AckResult => {
+      let acked = 0;
+      let alreadyAcked = 0;
+      let unknownIds = 0;
+      for (const id of eventIds) {
+        const row = this.#stmts.byId.get(id);
+        if (row === undefined) unknownIds += 1;
+        else if (row.acked_at !== null) alreadyAcked += 1;
+        else acked += this.#stmts.ackSeq.run(at, row.seq).changes;
+      }
+      let throughSeqAhead = false;
+      if (throughSeq !== undefined) {
+        // Beyond the last seq ever assigned: the cloud is acking another
+        // database's numbering (this one was replaced), so none of it applies.
+        if (throughSeq > (this.#stmts.lastSeq.get()?.seq ?? 0)) throughSeqAhead = true;
+        else acked += this.#stmts.ackThrough.run(at, throughSeq).changes;
+      }
+      return { acked, alreadyAcked, unknownIds, throughSeqAhead };
+    });
+    this.#switchDelivery(db);
+  }
+
+  /**
+   * Rows delivered under one mode must not become undelivered under the
+   * other: switching to cloud-ack would otherwise resend the whole retained
+   * history. Rows the broker acknowledged before cloud acks were enabled
+   * count as acknowledged then.
+   */
+  #switchDelivery(db: Db): void {
+    const previous = db.prepare<[string], { value: string }>(`SELECT value FROM meta WHERE key = ?`).get(DELIVERY_META_KEY)?.value;
+    if (previous === this.#delivery) return;
+    db.transaction(() => {
+      if (this.#delivery === 'cloud-ack') {
+        db.prepare(`UPDATE journal SET acked_at = published_at WHERE acked_at IS NULL AND published_at IS NOT NULL`).run();
+      }
+      db.prepare(`INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`).run(
+        DELIVERY_META_KEY,
+        this.#delivery,
+      );
+    })();
+  }
+
+  get delivery(): DeliveryMode {
+    return this.#delivery;
   }
 
   get bootId(): string {
@@ -133,12 +222,12 @@ export class Journal {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Undelivered entries after `afterSeq`, oldest first. */
+  /** Undelivered entries after `afterSeq`, oldest first (in cloud-ack mode: published ones too, until acknowledged). */
   pending(afterSeq = 0, limit = 100): JournalEntry[] {
     return this.#stmts.pending.all(afterSeq, limit).map(toEntry);
   }
 
-  /** Mark entries delivered (the broker acknowledged them), in one transaction. */
+  /** Record the broker's PUBACK for entries, in one transaction (delivery itself in puback mode). */
   markPublished(seqs: readonly number[], at: number): void {
     if (seqs.length > 0) this.#markTx(seqs, at);
   }
@@ -147,10 +236,28 @@ export class Journal {
     this.#stmts.attempt.run(seq);
   }
 
-  /** Undelivered count and the creation time of the oldest undelivered entry. */
-  depth(): { pending: number; oldestPendingAt: number | null } {
+  /** Undelivered count, the creation time of the oldest undelivered entry, and where the rest wait. */
+  depth(): JournalDepth {
     const row = this.#stmts.depth.get();
-    return { pending: row?.n ?? 0, oldestPendingAt: row?.oldest ?? null };
+    const pending = row?.n ?? 0;
+    const awaitingPuback = row?.unpublished ?? 0;
+    return {
+      pending,
+      oldestPendingAt: row?.oldest ?? null,
+      awaitingPuback,
+      awaitingCloudAck: this.#delivery === 'cloud-ack' ? pending - awaitingPuback : 0,
+    };
+  }
+
+  /**
+   * The cloud's application-level ack: by event id (exact) and/or
+   * cumulatively through a seq. A throughSeq beyond the last seq this journal
+   * assigned is ignored as a whole: the cloud is counting another database
+   * (this one was replaced and seq started again at 1). One transaction;
+   * idempotent, so a repeated ack changes nothing.
+   */
+  acknowledge(ack: { readonly eventIds?: readonly string[] | undefined; readonly throughSeq?: number | undefined }, at: number): AckResult {
+    return this.#ackTx(ack.eventIds ?? [], ack.throughSeq, at);
   }
 
   get(seq: number): JournalEntry | undefined {

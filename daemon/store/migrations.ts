@@ -90,20 +90,154 @@ export const migrations: readonly string[] = [
   CREATE INDEX journal_pending ON journal (seq) WHERE published_at IS NULL;
   `,
   /* 2: sync (owned by the cloud-sync work; unreleased, may still change) */ `
-  -- Members of the always-allowed group (site staff) keep access when the
-  -- cache is stale and the stale policy says "always-allowed-only".
-  ALTER TABLE people ADD COLUMN always_allowed INTEGER NOT NULL DEFAULT 0;
+  -- The cache becomes generational so a snapshot can be staged beside the data
+  -- in force and swapped in by changing one number. Every cache row carries
+  -- the generation (gen) it belongs to; sync_state.gen names the generation
+  -- decisions use. Rows of any other generation are a snapshot being staged or
+  -- the leftovers of a swapped-out or abandoned one, and are deleted in the
+  -- background. A crash before the swap therefore leaves the old data in force.
+  CREATE TABLE sync_state (
+    id           INTEGER PRIMARY KEY CHECK (id = 1),
+    gen          INTEGER NOT NULL,
+    -- Cloud data version of the generation in force; 0 before the first sync.
+    version      INTEGER NOT NULL,
+    -- Epoch ms of the last successful sync (snapshot, delta or import); NULL = never.
+    synced_at    INTEGER,
+    -- Epoch ms of the last change to the generation in force; NULL = never populated.
+    applied_at   INTEGER,
+    source       TEXT CHECK (source IN ('mqtt', 'import', 'seed', 'migration')),
+    snapshot_id  TEXT,
+    checksum     TEXT,
+    issued_at    INTEGER
+  ) STRICT;
+  INSERT INTO sync_state (id, gen, version, synced_at, applied_at, source)
+  SELECT 1, 1,
+         coalesce((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'cache_version'), 0),
+         (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'cache_synced_at'),
+         (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'cache_synced_at'),
+         CASE WHEN EXISTS (SELECT 1 FROM meta WHERE key = 'cache_version') THEN 'migration' END;
+  DELETE FROM meta WHERE key IN ('cache_version', 'cache_synced_at');
+
+  CREATE TABLE cache_people (
+    gen              INTEGER NOT NULL,
+    id               TEXT NOT NULL,
+    kind             TEXT NOT NULL CHECK (kind IN ('member', 'contact', 'visitor')),
+    name             TEXT NOT NULL,
+    status           TEXT NOT NULL CHECK (status IN ('active', 'suspended', 'archived')),
+    host_id          TEXT,
+    -- Members of the always-allowed group (site staff) keep access when the
+    -- cache is stale and the stale policy says "always-allowed-only".
+    always_allowed   INTEGER NOT NULL DEFAULT 0 CHECK (always_allowed IN (0, 1)),
+    expected_arrival INTEGER,
+    updated_at       INTEGER NOT NULL,
+    PRIMARY KEY (gen, id)
+  ) STRICT;
+
+  CREATE TABLE cache_credentials (
+    gen        INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    person_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('card', 'pin', 'visitor_code')),
+    lookup     BLOB NOT NULL,
+    valid_from INTEGER,
+    valid_to   INTEGER,
+    status     TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    PRIMARY KEY (gen, id),
+    FOREIGN KEY (gen, person_id) REFERENCES cache_people (gen, id) ON DELETE CASCADE
+  ) STRICT;
+  CREATE INDEX cache_credentials_by_lookup ON cache_credentials (gen, lookup);
+  CREATE INDEX cache_credentials_by_person ON cache_credentials (gen, person_id);
+
+  CREATE TABLE cache_entitlements (
+    gen           INTEGER NOT NULL,
+    id            TEXT NOT NULL,
+    person_id     TEXT NOT NULL,
+    kind          TEXT NOT NULL CHECK (kind IN ('plan', 'day_pass', 'time_pass', 'visitor_token')),
+    name          TEXT NOT NULL,
+    valid_from    INTEGER,
+    valid_to      INTEGER,
+    minutes_left  INTEGER,
+    monthly_hours INTEGER,
+    PRIMARY KEY (gen, id),
+    FOREIGN KEY (gen, person_id) REFERENCES cache_people (gen, id) ON DELETE CASCADE
+  ) STRICT;
+  CREATE INDEX cache_entitlements_by_person ON cache_entitlements (gen, person_id);
+
+  CREATE TABLE cache_settings (
+    gen                   INTEGER PRIMARY KEY,
+    visitor_token_minutes INTEGER NOT NULL,
+    visitor_token_start   TEXT NOT NULL CHECK (visitor_token_start IN ('first-checkin', 'expected-arrival')),
+    device_limit          INTEGER,
+    daily_cutoff          TEXT
+  ) STRICT;
+
+  -- The cloud's door and schedule records. Stored for the policies that will
+  -- use them; the YAML config stays the source of truth for hardware.
+  CREATE TABLE cache_doors (
+    gen         INTEGER NOT NULL,
+    id          TEXT NOT NULL,
+    name        TEXT NOT NULL,
+    schedule_id TEXT,
+    PRIMARY KEY (gen, id)
+  ) STRICT;
+
+  CREATE TABLE cache_schedules (
+    gen    INTEGER NOT NULL,
+    id     TEXT NOT NULL,
+    name   TEXT NOT NULL,
+    weekly TEXT NOT NULL,
+    PRIMARY KEY (gen, id)
+  ) STRICT;
+
+  INSERT INTO cache_people (gen, id, kind, name, status, host_id, updated_at)
+    SELECT 1, id, kind, name, status, host_id, updated_at FROM people;
+  INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status)
+    SELECT 1, id, person_id, kind, lookup, valid_from, valid_to, status FROM credentials;
+  INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left)
+    SELECT 1, id, person_id, kind, name, valid_from, valid_to, minutes_left FROM entitlements;
+  INSERT INTO cache_settings (gen, visitor_token_minutes, visitor_token_start) VALUES (1, 1440, 'first-checkin');
+  -- Children first: dropping people while they exist would cascade into them.
+  DROP TABLE entitlements;
+  DROP TABLE credentials;
+  DROP TABLE people;
+
+  -- The generation in force, under the old names, for every reader.
+  CREATE VIEW people AS
+    SELECT p.id, p.kind, p.name, p.status, p.host_id, p.always_allowed, p.expected_arrival, p.updated_at
+    FROM cache_people p JOIN sync_state s ON s.id = 1 AND p.gen = s.gen;
+  CREATE VIEW credentials AS
+    SELECT c.id, c.person_id, c.kind, c.lookup, c.valid_from, c.valid_to, c.status
+    FROM cache_credentials c JOIN sync_state s ON s.id = 1 AND c.gen = s.gen;
+  CREATE VIEW entitlements AS
+    SELECT e.id, e.person_id, e.kind, e.name, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours
+    FROM cache_entitlements e JOIN sync_state s ON s.id = 1 AND e.gen = s.gen;
+  CREATE VIEW site_settings AS
+    SELECT t.visitor_token_minutes, t.visitor_token_start, t.device_limit, t.daily_cutoff
+    FROM cache_settings t JOIN sync_state s ON s.id = 1 AND t.gen = s.gen;
+  CREATE VIEW synced_doors AS
+    SELECT d.id, d.name, d.schedule_id FROM cache_doors d JOIN sync_state s ON s.id = 1 AND d.gen = s.gen;
+  CREATE VIEW synced_schedules AS
+    SELECT h.id, h.name, h.weekly FROM cache_schedules h JOIN sync_state s ON s.id = 1 AND h.gen = s.gen;
   `,
   /* 3: cloud link: remote commands and application-level event acks (unreleased, may still change) */ `
+  -- One row per verified command addressed to this gateway, written before
+  -- its effect (at most once: a second command with the same cmd_id finds the
+  -- row). Kept until expires_at plus the clock-skew allowance, after which a
+  -- replay is rejected as expired anyway.
   CREATE TABLE cloud_commands (
     cmd_id      TEXT PRIMARY KEY,
     type        TEXT NOT NULL,
+    key_id      TEXT NOT NULL,
     received_at INTEGER NOT NULL,
     expires_at  INTEGER NOT NULL,
-    status      TEXT NOT NULL,
-    reason      TEXT
+    status      TEXT NOT NULL CHECK (status IN ('accepted', 'done', 'rejected')),
+    reason      TEXT,
+    event_id    TEXT
   ) STRICT;
+  CREATE INDEX cloud_commands_by_expiry ON cloud_commands (expires_at);
   -- Set when the cloud confirms it stored the event (application-level ack).
   ALTER TABLE journal ADD COLUMN acked_at INTEGER;
+  -- With a cloud section, delivery completes with acked_at instead of published_at.
+  CREATE INDEX journal_unacked ON journal (seq) WHERE acked_at IS NULL;
   `,
 ];

@@ -30,3 +30,8 @@ export function doorModes(db: Db): Map<string, DoorMode> {
   const rows = db.prepare<[], { id: string; mode: DoorMode }>(`SELECT id, mode FROM doors`).all();
   return new Map(rows.map((r) => [r.id, r.mode]));
 }
+
+/** Persist a door's mode (remote lockdown and release), so it survives a restart. Returns false for an unknown door. */
+export function setDoorMode(db: Db, doorId: string, mode: DoorMode, at: number): boolean {
+  return db.prepare(`UPDATE doors SET mode = ?, updated_at = ? WHERE id = ?`).run(mode, at, doorId).changes === 1;
+}

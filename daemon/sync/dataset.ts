@@ -1,25 +1,28 @@
 /**
  * The data set the cloud sends: people with their credentials and
- * entitlements. The same shape arrives as a full snapshot over MQTT (sync
- * issue), from `gatehouse sync import`, and as the demo seed file, and all of
- * them go through store/cache.ts applySnapshot().
+ * entitlements, the site settings, and the cloud's door and schedule records.
+ * The same shape arrives as a chunked snapshot over MQTT, from
+ * `gatehouse sync import`, and as a seed file; all of them are staged and
+ * swapped in by store/cache-writer.ts.
  *
  * Credential values travel in plaintext inside the (signed, TLS-protected)
  * message and are hashed on arrival; they are never stored.
  */
 import { z } from 'zod';
+import { scheduleSchema } from '../config/schema.js';
 
-const isoInstant = z
+export const isoInstant = z
   .string()
+  .max(64)
   .refine((s) => !Number.isNaN(Date.parse(s)) && /[zZ]|[+-]\d\d:\d\d$/.test(s), 'expected an ISO 8601 instant with a zone, e.g. 2026-01-01T00:00:00Z');
 
-const cloudId = z.string().min(1).max(128);
+export const cloudId = z.string().min(1).max(128);
 
 export const credentialRecordSchema = z
   .object({
     id: cloudId,
     kind: z.enum(['card', 'pin', 'visitor_code']),
-    value: z.string().min(1).max(64),
+    value: z.string().min(1).max(64).describe('Plaintext card number, PIN or visitor code; hashed with the site key on arrival, never stored.'),
     validFrom: isoInstant.nullable().default(null),
     validTo: isoInstant.nullable().default(null),
     status: z.enum(['active', 'revoked']).default('active'),
@@ -33,7 +36,15 @@ export const entitlementRecordSchema = z
     name: z.string().max(200).default(''),
     validFrom: isoInstant.nullable().default(null),
     validTo: isoInstant.nullable().default(null),
-    minutesLeft: z.number().int().nonnegative().nullable().default(null),
+    minutesLeft: z.number().int().nonnegative().nullable().default(null).describe('Remaining minutes of a time pass; null = not metered.'),
+    monthlyHours: z
+      .number()
+      .int()
+      .positive()
+      .max(744)
+      .nullable()
+      .default(null)
+      .describe("A plan's limit of checked-in hours per month (the platform's HoursMonthLimit); null = unlimited. Stored; enforced by a later policy."),
   })
   .strict();
 
@@ -44,8 +55,54 @@ export const personRecordSchema = z
     name: z.string().max(200),
     status: z.enum(['active', 'suspended', 'archived']),
     hostId: cloudId.nullable().default(null),
+    alwaysAllowed: z
+      .boolean()
+      .default(false)
+      .describe('Member of the always-allowed group (site staff): keeps access when the cache is stale and cloud.stalePolicy is always-allowed-only.'),
+    expectedArrival: isoInstant.nullable().default(null).describe("A visitor's expected arrival; stored for the visitor-token policy."),
     credentials: z.array(credentialRecordSchema).max(64).default([]),
     entitlements: z.array(entitlementRecordSchema).max(256).default([]),
+  })
+  .strict();
+
+export const siteSettingsSchema = z
+  .object({
+    visitorTokenMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(60 * 24 * 31)
+      .default(24 * 60)
+      .describe('How long a visitor token is valid once it starts.'),
+    visitorTokenStart: z
+      .enum(['first-checkin', 'expected-arrival'])
+      .default('first-checkin')
+      .describe("When a visitor token's validity starts: at the visitor's first check-in, or at the expected arrival."),
+    deviceLimit: z.number().int().min(1).max(100).nullable().default(null).describe('Default maximum devices per person; null = no limit.'),
+    dailyCutoff: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'expected "HH:MM"')
+      .nullable()
+      .default(null)
+      .describe('Site-local time at which everyone still checked in is checked out; null = none.'),
+  })
+  .strict()
+  .describe('Site settings; stored with the data set, used by policies that build on them.');
+
+export const doorRecordSchema = z
+  .object({
+    id: cloudId.describe('Door id as in the gateway config.'),
+    name: z.string().max(200).default(''),
+    schedule: cloudId.nullable().default(null).describe('Id of a schedule record; null = no schedule.'),
+  })
+  .strict()
+  .describe("The cloud's record of a door. Stored; the YAML config stays the source of truth for hardware and door schedules.");
+
+export const scheduleRecordSchema = z
+  .object({
+    id: cloudId,
+    name: z.string().max(200).default(''),
+    weekly: scheduleSchema,
   })
   .strict();
 
@@ -53,9 +110,20 @@ export const datasetSchema = z
   .object({
     schema: z.literal('gatehouse.dataset/1'),
     version: z.number().int().nonnegative().describe('Cloud data version this set represents.'),
+    settings: siteSettingsSchema.prefault({}),
+    doors: z.array(doorRecordSchema).max(10_000).default([]),
+    schedules: z.array(scheduleRecordSchema).max(10_000).default([]),
     people: z.array(personRecordSchema),
   })
   .strict();
 
 export type Dataset = z.infer<typeof datasetSchema>;
+export type DatasetInput = z.input<typeof datasetSchema>;
 export type PersonRecord = z.infer<typeof personRecordSchema>;
+export type CredentialRecord = z.infer<typeof credentialRecordSchema>;
+export type EntitlementRecord = z.infer<typeof entitlementRecordSchema>;
+export type SiteSettings = z.infer<typeof siteSettingsSchema>;
+export type DoorRecord = z.infer<typeof doorRecordSchema>;
+export type ScheduleRecord = z.infer<typeof scheduleRecordSchema>;
+
+export const defaultSiteSettings: SiteSettings = siteSettingsSchema.parse({});

@@ -25,6 +25,7 @@
  *     its callback ("Message removed"), so the drainer knows it is unacked.
  * The journal, not mqtt.js's RAM, is the queue; the drainer alone resends.
  */
+import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type pino from 'pino';
 import type { MqttConfig } from '../config/schema.js';
@@ -39,8 +40,10 @@ export type LinkErrorKind =
   | 'auth'
   /** Any other CONNACK refusal. */
   | 'refused'
-  /** TCP/TLS/DNS failure: broker down or unreachable. */
+  /** TCP/DNS failure: broker down or unreachable. */
   | 'network'
+  /** TLS handshake failure: untrusted broker certificate, name mismatch, or our client certificate refused. */
+  | 'tls'
   /** No CONNACK within connectTimeoutMs. */
   | 'timeout'
   /** The connection closed without an error (broker shut down or dropped us). */
@@ -306,6 +309,25 @@ export class MqttLink {
       username: this.#config.username,
       password: this.#password,
       will: this.#will(),
+      ...this.#tlsOptions(),
+    };
+  }
+
+  /**
+   * Files are read once, when the client is created: renewing the client
+   * certificate needs a restart. Throws when a file cannot be read, which
+   * start() reports like any client that cannot be created.
+   */
+  #tlsOptions(): Pick<IClientOptions, 'ca' | 'cert' | 'key' | 'servername' | 'rejectUnauthorized'> {
+    const tls = this.#config.tls;
+    if (tls === undefined) return {};
+    return {
+      ca: readFileSync(tls.caFile),
+      cert: readFileSync(tls.certFile),
+      key: readFileSync(tls.keyFile),
+      ...(tls.servername === undefined ? {} : { servername: tls.servername }),
+      // Explicit: a broker whose certificate does not chain to caFile is not the cloud.
+      rejectUnauthorized: true,
     };
   }
 
@@ -473,9 +495,14 @@ function classify(error: unknown): LinkErrorKind {
     if (message.startsWith('Connection refused')) return code === 4 || code === 5 || code === 134 || code === 135 ? 'auth' : 'refused';
     return 'other';
   }
-  if (typeof code === 'string') return 'network';
+  if (typeof code === 'string') return isTlsCode(code) ? 'tls' : 'network';
   if (message === 'connack timeout') return 'timeout';
   return 'other';
+}
+
+/** OpenSSL and Node codes of certificate and handshake failures (e.g. ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED, DEPTH_ZERO_SELF_SIGNED_CERT). */
+function isTlsCode(code: string): boolean {
+  return /^ERR_(SSL|TLS)_|CERT|UNABLE_TO_(GET|VERIFY)|SELF_SIGNED/.test(code);
 }
 
 function codeOf(error: unknown): number | string | null {

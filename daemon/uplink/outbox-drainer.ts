@@ -14,6 +14,12 @@
  * reach the broker once per connection it was in flight on, never twice on
  * one connection.
  *
+ * Cloud acks. When the journal's delivery mode is `cloud-ack`, a PUBACK
+ * only sets published_at: the row stays pending until the cloud acknowledges
+ * it. On every new connection the window is rewound, so every row still
+ * pending (PUBACKed or not) is sent again, once, in seq order, before newer
+ * rows. Within one connection a PUBACKed row is never sent again.
+ *
  * Costs: marking rows published is one transaction (one fsync) per tick that
  * saw PUBACKs, not one per row. Journal.recordAttempt is not called per send
  * (it would be another fsync each); `resent` counts resends instead.
@@ -152,6 +158,7 @@ export class OutboxDrainer {
     if (!this.#running) return;
     if (state === 'connected') {
       if (this.#window.connected) this.#window.disconnect();
+      if (this.#journal.delivery === 'cloud-ack') this.#window.rewind();
       const epoch = this.#window.connect();
       this.#maybeMore = true;
       this.#log.debug({ connection: epoch, resending: this.#window.unacked }, 'draining outbox');
@@ -210,7 +217,8 @@ export class OutboxDrainer {
       return;
     }
     this.#counters.published += 1;
-    if (resend) this.#counters.resent += 1;
+    // After a rewind the window no longer knows earlier sends; published_at does.
+    if (resend || row.publishedAt !== null) this.#counters.resent += 1;
     this.#link.publish(row.topic, row.payload).then(
       () => this.#onAck(row.seq, epoch),
       (error: unknown) => this.#onFail(row.seq, epoch, error),

@@ -97,6 +97,24 @@ export class OutboxWindow<T extends WindowRow> {
     this.#head = 0;
   }
 
+  /**
+   * Forget every loaded row and load from the start of the journal again,
+   * while disconnected. For delivery that completes only with the cloud's
+   * application-level ack: a row the broker acknowledged on an earlier
+   * connection has left the window but is still pending in the journal, and
+   * must be offered (and sent, once) on the next connection. Epochs keep
+   * counting, so a late answer from an old connection still cannot free a
+   * slot of a newer one.
+   */
+  rewind(): void {
+    if (this.#connected) throw new Error('rewind() only between connections');
+    this.#slots.clear();
+    this.#inflight.clear();
+    this.#queue = [];
+    this.#head = 0;
+    this.#cursor = 0;
+  }
+
   /** Rows loaded from the journal, ascending; rows at or below the cursor are ignored. */
   offer(rows: readonly T[]): void {
     for (const row of rows) {

@@ -14,6 +14,7 @@ export const decisionReasonSchema = z.enum([
   'no_valid_pass',
   'outside_schedule',
   'door_locked_down',
+  'cache_stale',
 ]);
 
 export const accessEventSchema = z
@@ -53,7 +54,14 @@ export const accessEventSchema = z
       .describe('Effect on presence: failed = a check-in attempt without a valid pass (the platform\'s "failed check-in").'),
     sessionId: z.string().nullable().describe('Check-in session opened or closed by this event.'),
     unlockMs: z.number().int().nonnegative().describe('How long the door was unlocked; 0 when it was not.'),
-    cache: z.object({ version: z.number().int().nonnegative() }).strict(),
+    cache: z
+      .object({
+        version: z.number().int().nonnegative().describe('Cloud data version of the cache the decision was made on; 0 = never synced.'),
+        syncedAt: z.string().nullable().describe('Last successful sync before the decision, ISO 8601 UTC; null = never.'),
+        ageS: z.number().int().nonnegative().nullable().describe('Seconds from syncedAt to the decision; null = never synced.'),
+        stale: z.boolean().describe('Whether the decision was made on stale data (no sync for cloud.staleAfterHours).'),
+      })
+      .strict(),
   })
   .strict();
 

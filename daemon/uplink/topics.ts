@@ -7,12 +7,24 @@
  * confine a gateway to its own subtree with a single pattern.
  */
 import type { z } from 'zod';
+import { commandEventSchema, type CommandEvent } from '../cloud/command-event.js';
+import { commandResponseSchema, type CommandResponse } from '../cloud/link-messages.js';
+import { envelopeSchema, type SignedEnvelope } from '../cloud/signed-message.js';
+import { syncRequestSchema, syncStateSchema, type SyncRequest, type SyncState } from '../sync/messages.js';
 import { accessEventSchema, gatewayStatusSchema, type AccessEvent, type GatewayStatus } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
 export interface TopicPayloads {
   status: GatewayStatus;
   'events/access': AccessEvent;
+  'events/command': CommandEvent;
+  'cmd/response': CommandResponse;
+  cmd: SignedEnvelope;
+  'events/ack': SignedEnvelope;
+  'sync/snapshot': SignedEnvelope;
+  'sync/delta': SignedEnvelope;
+  'sync/request': SyncRequest;
+  'sync/state': SyncState;
 }
 
 export type TopicName = keyof TopicPayloads;
@@ -21,6 +33,8 @@ export interface TopicSpec<K extends TopicName> {
   readonly qos: 1;
   readonly retain: boolean;
   readonly schema: z.ZodType<TopicPayloads[K]>;
+  /** `in`: published by the cloud, subscribed by the gateway. Default: published by the gateway. */
+  readonly direction?: 'in';
 }
 
 export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
@@ -30,6 +44,20 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   // Not retained: a retained event would be replayed to every new subscriber
   // as if it had just happened.
   'events/access': { qos: 1, retain: false, schema: accessEventSchema },
+  'events/command': { qos: 1, retain: false, schema: commandEventSchema },
+  // Not retained: an answer is for the command in flight, not for whoever subscribes next.
+  'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
+  // Never retained by the cloud either: a retained command would be
+  // delivered again on every reconnect (rejected as duplicate, but noisy).
+  cmd: { qos: 1, retain: false, schema: envelopeSchema, direction: 'in' },
+  'events/ack': { qos: 1, retain: false, schema: envelopeSchema, direction: 'in' },
+  // Cache sync (daemon/sync). The cloud never retains snapshots or deltas: a
+  // retained chunk or delta would come back, stale, on every connection.
+  'sync/snapshot': { qos: 1, retain: false, schema: envelopeSchema, direction: 'in' },
+  'sync/delta': { qos: 1, retain: false, schema: envelopeSchema, direction: 'in' },
+  'sync/request': { qos: 1, retain: false, schema: syncRequestSchema },
+  // Retained, like status: whoever subscribes learns the cache's version and age at once.
+  'sync/state': { qos: 1, retain: true, schema: syncStateSchema },
 };
 
 export const topicNames = Object.keys(topicSpecs) as TopicName[];
@@ -81,9 +109,16 @@ export function accessTopic(topicPrefix: string, gatewayId: string): string {
   return gatewayTopic(topicPrefix, gatewayId, 'events/access');
 }
 
+/** Where executed remote commands are journaled and published. */
+export function commandEventTopic(topicPrefix: string, gatewayId: string): string {
+  return gatewayTopic(topicPrefix, gatewayId, 'events/command');
+}
+
 /** All topics of one gateway, validated once. */
 export function gatewayTopics(topicPrefix: string, gatewayId: string): { readonly [K in TopicName]: string } {
-  return { status: statusTopic(topicPrefix, gatewayId), 'events/access': accessTopic(topicPrefix, gatewayId) };
+  return Object.fromEntries(topicNames.map((name) => [name, gatewayTopic(topicPrefix, gatewayId, name)])) as {
+    readonly [K in TopicName]: string;
+  };
 }
 
 /**

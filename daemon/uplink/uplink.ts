@@ -25,6 +25,8 @@ export interface Uplink {
   /** Stop draining, publish the offline status when connected, disconnect. Never rejects. */
   stop(): Promise<void>;
   status(): UplinkStatus;
+  /** The broker connection, for components that subscribe (cloud commands, acks, sync); null without a broker. */
+  readonly link: MqttLink | null;
 }
 
 export interface UplinkOptions {
@@ -41,7 +43,7 @@ export interface UplinkOptions {
 export function createUplink(options: UplinkOptions): Uplink {
   const { config } = options;
   if (config === undefined) {
-    return { start: () => undefined, stop: async () => undefined, status: () => ({ state: 'disabled' }) };
+    return { start: () => undefined, stop: async () => undefined, status: () => ({ state: 'disabled' }), link: null };
   }
   const link = new MqttLink({
     config,
@@ -55,6 +57,7 @@ export function createUplink(options: UplinkOptions): Uplink {
   const drainer = new OutboxDrainer({ journal: options.journal, link, logger: options.logger, maxInflight: config.maxInflight });
   const broker = redactUrl(config.url);
   return {
+    link,
     start() {
       link.start();
       drainer.start();

@@ -11,7 +11,8 @@ import { demo, writeSite } from '../support/site.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
-const cli = [join(root, 'node_modules/tsx/dist/cli.mjs'), join(root, 'daemon/cli/main.ts')];
+// One process, no tsx wrapper: a wrapper would survive a SIGKILL of its child or orphan it.
+const cli = ['--import', 'tsx', join(root, 'daemon/cli/main.ts')];
 
 function run(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { decide, hasValidEntitlement } from '../../daemon/engine/decide.js';
 import { isWithinSchedule } from '../../daemon/engine/schedule.js';
 import { siteLocalTime } from '../../daemon/engine/site-time.js';
+import { freshness } from '../../daemon/engine/staleness.js';
 import type {
+  CacheFacts,
   Candidate,
   DecisionInput,
   DoorPolicy,
@@ -16,9 +18,9 @@ const HOUR = 3_600_000;
 
 const plan: EntitlementFacts = { id: 'e1', kind: 'plan', validFrom: T - 24 * HOUR, validTo: null, minutesLeft: null };
 
-function candidate(over: Partial<{ personId: string; status: Candidate['person']['status']; entitlements: EntitlementFacts[]; session: boolean; credential: Partial<Candidate['credential']> }> = {}): Candidate {
+function candidate(over: Partial<{ personId: string; status: Candidate['person']['status']; alwaysAllowed: boolean; entitlements: EntitlementFacts[]; session: boolean; credential: Partial<Candidate['credential']> }> = {}): Candidate {
   return {
-    person: { id: over.personId ?? 'm-1', kind: 'member', status: over.status ?? 'active' },
+    person: { id: over.personId ?? 'm-1', kind: 'member', status: over.status ?? 'active', alwaysAllowed: over.alwaysAllowed ?? false },
     credential: { id: 'c-1', kind: 'card', status: 'active', validFrom: null, validTo: null, ...over.credential },
     entitlements: over.entitlements ?? [plan],
     openSession: over.session === true ? { id: 's-1', openedAt: T - HOUR } : null,
@@ -27,8 +29,10 @@ function candidate(over: Partial<{ personId: string; status: Candidate['person']
 
 const door = (over: Partial<DoorPolicy> = {}): DoorPolicy => ({ id: 'front', pulseMs: 3000, mode: 'normal', schedule: null, ...over });
 
-function input(mode: ReaderMode, candidates: Candidate[], d: DoorPolicy | null = door(), at = T): DecisionInput {
-  return { at, local: siteLocalTime(at, 'Europe/London'), reader: { id: 'r1', mode }, door: d, candidates };
+const fresh: CacheFacts = { stale: false, policy: 'deny-all' };
+
+function input(mode: ReaderMode, candidates: Candidate[], d: DoorPolicy | null = door(), at = T, cache: CacheFacts = fresh): DecisionInput {
+  return { at, local: siteLocalTime(at, 'Europe/London'), reader: { id: 'r1', mode }, door: d, candidates, cache };
 }
 
 const weekdaysNineToFive: WeeklySchedule = {
@@ -136,5 +140,55 @@ describe('time helpers', () => {
     expect(hasValidEntitlement([e({})], T - 1)).toBe(false);
     expect(hasValidEntitlement([e({ minutesLeft: 0 })], T)).toBe(false);
     expect(hasValidEntitlement([e({ minutesLeft: 0 }), e({ minutesLeft: null, kind: 'plan' })], T)).toBe(true);
+  });
+});
+
+describe('stale cache', () => {
+  const stale = (policy: CacheFacts['policy']): CacheFacts => ({ stale: true, policy });
+  const staff = candidate({ personId: 'staff-1', alwaysAllowed: true });
+
+  it('is stale once the last sync is older than the limit (injected clock), and never without a limit', () => {
+    const limit = 72 * HOUR;
+    expect(freshness(T - limit, T, limit)).toEqual({ stale: false, ageMs: limit });
+    expect(freshness(T - limit - 1, T, limit)).toEqual({ stale: true, ageMs: limit + 1 });
+    expect(freshness(null, T, limit)).toEqual({ stale: true, ageMs: null });
+    expect(freshness(T - 1000 * HOUR, T, null)).toEqual({ stale: false, ageMs: 1000 * HOUR });
+    // A clock that went backwards is not a negative age.
+    expect(freshness(T + HOUR, T, limit)).toEqual({ stale: false, ageMs: 0 });
+  });
+
+  const cases: { policy: CacheFacts['policy']; member: string; staff: string }[] = [
+    { policy: 'keep-deciding', member: 'granted', staff: 'granted' },
+    { policy: 'always-allowed-only', member: 'cache_stale', staff: 'granted' },
+    { policy: 'deny-all', member: 'cache_stale', staff: 'cache_stale' },
+  ];
+  for (const c of cases) {
+    it(`${c.policy}: a member is ${c.member}, site staff ${c.staff}`, () => {
+      const member = decide(input('entry', [candidate()], door(), T, stale(c.policy)));
+      const s = decide(input('entry', [staff], door(), T, stale(c.policy)));
+      expect(member.reason).toBe(c.member);
+      expect(s.reason).toBe(c.staff);
+      // A stale-cache denial is the gateway's fault, not a failed check-in of the person.
+      if (member.reason === 'cache_stale') expect(member).toMatchObject({ outcome: 'denied', checkin: 'none', effects: [] });
+    });
+  }
+
+  it('the same facts decide normally while the cache is fresh, whatever the policy', () => {
+    expect(decide(input('entry', [candidate()], door(), T, { stale: false, policy: 'deny-all' })).reason).toBe('granted');
+  });
+
+  it('never holds anyone inside: leaving is granted on a stale cache under deny-all', () => {
+    const d = decide(input('exit', [candidate({ session: true })], door(), T, stale('deny-all')));
+    expect(d).toMatchObject({ outcome: 'granted', checkin: 'checked_out' });
+  });
+
+  it('earlier reasons still win: unknown, ambiguous and invalid credentials are named as such', () => {
+    expect(decide(input('entry', [], door(), T, stale('deny-all'))).reason).toBe('unknown_credential');
+    expect(decide(input('entry', [candidate({ credential: { status: 'revoked' } })], door(), T, stale('deny-all'))).reason).toBe('credential_not_valid');
+  });
+
+  it('staff still need what anyone needs: an active status and a pass', () => {
+    expect(decide(input('entry', [candidate({ alwaysAllowed: true, status: 'suspended' })], door(), T, stale('always-allowed-only'))).reason).toBe('person_inactive');
+    expect(decide(input('entry', [candidate({ alwaysAllowed: true, entitlements: [] })], door(), T, stale('always-allowed-only'))).reason).toBe('no_valid_pass');
   });
 });

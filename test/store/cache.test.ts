@@ -6,7 +6,7 @@ import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
-import type { Dataset } from '../../daemon/sync/dataset.js';
+import { datasetSchema, type Dataset } from '../../daemon/sync/dataset.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const key = Buffer.alloc(32, 7);
@@ -85,11 +85,11 @@ describe('SQLite store', () => {
 
   it('replaces the whole cache atomically and keeps the old data when a snapshot fails', () => {
     const cache = new CredentialCache(db, hasher);
-    const v1: Dataset = {
+    const v1: Dataset = datasetSchema.parse({
       schema: 'gatehouse.dataset/1',
       version: 1,
-      people: [{ id: 'a', kind: 'member', name: 'A', status: 'active', hostId: null, credentials: [{ id: 'a1', kind: 'card', value: '111', validFrom: null, validTo: null, status: 'active' }], entitlements: [] }],
-    };
+      people: [{ id: 'a', kind: 'member', name: 'A', status: 'active', credentials: [{ id: 'a1', kind: 'card', value: '111' }] }],
+    });
     cache.applySnapshot(v1, 1);
     // Duplicate person ids violate the primary key mid-way through the apply.
     const broken: Dataset = { ...v1, version: 2, people: [{ ...v1.people[0]!, id: 'b' }, { ...v1.people[0]!, id: 'b' }] };
@@ -101,11 +101,11 @@ describe('SQLite store', () => {
   it('skips a malformed credential value and names it by id only', () => {
     const cache = new CredentialCache(db, hasher);
     const result = cache.applySnapshot(
-      {
+      datasetSchema.parse({
         schema: 'gatehouse.dataset/1',
         version: 3,
-        people: [{ id: 'p', kind: 'member', name: 'P', status: 'active', hostId: null, credentials: [{ id: 'bad-pin', kind: 'pin', value: '12ab', validFrom: null, validTo: null, status: 'active' }], entitlements: [] }],
-      },
+        people: [{ id: 'p', kind: 'member', name: 'P', status: 'active', credentials: [{ id: 'bad-pin', kind: 'pin', value: '12ab' }] }],
+      }),
       1,
     );
     expect(result.rejectedCredentials).toEqual([{ id: 'bad-pin', reason: 'a PIN or visitor code is 4 to 12 digits' }]);

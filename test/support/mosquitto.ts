@@ -9,7 +9,7 @@
  * an 'exit' hook kills any broker that is still alive.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
+import { accessSync, constants, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs';
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -95,6 +95,22 @@ export interface MosquittoOptions {
    * miss nothing while the broker is down.
    */
   readonly persistence?: boolean;
+  /**
+   * Serve MQTT over TLS instead of plain TCP (url becomes mqtts://127.0.0.1:port).
+   * The broker verifies clients against `caFile`; with requireCertificate a
+   * client without a certificate from that CA is refused, and with
+   * useIdentityAsUsername the certificate's CN is the client's username (for
+   * the ACL).
+   */
+  readonly tls?: {
+    readonly caFile: string;
+    readonly certFile: string;
+    readonly keyFile: string;
+    readonly requireCertificate?: boolean;
+    readonly useIdentityAsUsername?: boolean;
+  };
+  /** Contents of a Mosquitto acl_file to enforce. */
+  readonly acl?: string;
 }
 
 export interface Mosquitto {
@@ -132,6 +148,20 @@ export async function createMosquitto(options: MosquittoOptions = {}): Promise<M
     'connection_messages true',
   ];
   if (options.persistence === true) lines.push(`persistence_location ${dir}/`, 'autosave_interval 0');
+  if (options.tls) {
+    lines.push(
+      `cafile ${options.tls.caFile}`,
+      `certfile ${options.tls.certFile}`,
+      `keyfile ${options.tls.keyFile}`,
+      `require_certificate ${options.tls.requireCertificate === true ? 'true' : 'false'}`,
+      `use_identity_as_username ${options.tls.useIdentityAsUsername === true ? 'true' : 'false'}`,
+    );
+  }
+  if (options.acl !== undefined) {
+    const aclFile = join(dir, 'acl');
+    writeFileSync(aclFile, options.acl, { mode: 0o600 });
+    lines.push(`acl_file ${aclFile}`);
+  }
   if (options.auth) {
     const passwordFile = join(dir, 'passwd');
     writeFileSync(passwordFile, '', { mode: 0o600 });
@@ -186,7 +216,7 @@ export async function createMosquitto(options: MosquittoOptions = {}): Promise<M
 
   return {
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: `${options.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${port}`,
     get running() {
       return child !== undefined;
     },
@@ -337,6 +367,8 @@ export interface SubscriberOptions {
   readonly clean?: boolean;
   readonly username?: string;
   readonly password?: string;
+  /** PEM files for an mqtts:// broker: the CA to trust and, optionally, a client certificate. */
+  readonly tls?: { readonly caFile: string; readonly certFile?: string; readonly keyFile?: string };
 }
 
 export interface Subscriber {
@@ -367,6 +399,13 @@ export async function subscribe(url: string, topics: readonly string[], options:
     connectTimeout: 5_000,
     username: options.username,
     password: options.password,
+    ...(options.tls === undefined
+      ? {}
+      : {
+          ca: readFileSync(options.tls.caFile),
+          ...(options.tls.certFile === undefined ? {} : { cert: readFileSync(options.tls.certFile) }),
+          ...(options.tls.keyFile === undefined ? {} : { key: readFileSync(options.tls.keyFile) }),
+        }),
   });
   client.on('error', () => undefined); // reconnects on its own; tests assert on messages
   client.on('message', (topic, payload, packet) => {

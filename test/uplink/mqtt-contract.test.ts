@@ -5,10 +5,15 @@
  * To update the document after changing a payload schema:
  *   UPDATE_MQTT_CONTRACT=1 npx vitest run test/uplink/mqtt-contract.test.ts
  */
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { commandEventSchema } from '../../daemon/cloud/command-event.js';
+import { commandResponseSchema, commandSchema, eventsAckSchema } from '../../daemon/cloud/link-messages.js';
+import { envelopeSchema } from '../../daemon/cloud/signed-message.js';
+import { deltaSchema, snapshotChunkSchema, snapshotPartSchema, syncRequestSchema, syncStateSchema } from '../../daemon/sync/messages.js';
 import { accessEventSchema, gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
 import { topicNames, topicSpecs } from '../../daemon/uplink/topics.js';
 
@@ -17,6 +22,17 @@ const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta
 const schemas = {
   'gatehouse.status/1': gatewayStatusSchema,
   'gatehouse.access/1': accessEventSchema,
+  'gatehouse.command/1': commandEventSchema,
+  'gatehouse.cmd-response/1': commandResponseSchema,
+  'gatehouse.signed/1': envelopeSchema,
+  // Signed payloads (inside gatehouse.signed/1) are named by their `type`.
+  'command (signed payload)': commandSchema,
+  'events.ack (signed payload)': eventsAckSchema,
+  'gatehouse.sync-request/1': syncRequestSchema,
+  'gatehouse.sync-state/1': syncStateSchema,
+  'sync.snapshot (signed payload)': snapshotChunkSchema,
+  'gatehouse.snapshot-part/1': snapshotPartSchema,
+  'sync.delta (signed payload)': deltaSchema,
 } as const;
 
 type SchemaName = keyof typeof schemas;
@@ -62,6 +78,13 @@ describe('docs/mqtt-contract.md', () => {
     expect(match, `no example for ${name}`).not.toBeNull();
     const result = schemas[name].safeParse(JSON.parse(match?.[1] ?? 'null'));
     expect(result.error?.issues ?? []).toEqual([]);
+  });
+
+  it('has a snapshot example whose data is the part example and whose checksum is that data\'s', () => {
+    const example = (name: SchemaName): unknown => JSON.parse(exampleBlock(name).exec(doc)?.[1] ?? 'null');
+    const chunk = snapshotChunkSchema.parse(example('sync.snapshot (signed payload)'));
+    expect(JSON.parse(chunk.data)).toEqual(example('gatehouse.snapshot-part/1'));
+    expect(chunk.checksum).toBe(`sha256:${createHash('sha256').update(chunk.data, 'utf8').digest('hex')}`);
   });
 
   it('lists every topic with its QoS and retain flag', () => {

@@ -65,7 +65,7 @@ function appendAccess(journal: Journal, gatewayId: string, topic = accessTopic(P
     checkin: 'checked_in',
     sessionId: null,
     unlockMs: 3000,
-    cache: { version: 1 },
+    cache: { version: 1, syncedAt: null, ageS: null, stale: false },
   }));
 }
 

@@ -16,11 +16,12 @@ describe('topics', () => {
   it('places every topic under <prefix>/<gatewayId>/', () => {
     expect(statusTopic('gatehouse/v1', 'gw-1')).toBe('gatehouse/v1/gw-1/status');
     expect(accessTopic('gatehouse/v1', 'gw-1')).toBe('gatehouse/v1/gw-1/events/access');
-    expect(gatewayTopics('acme', 'front')).toEqual({ status: 'acme/front/status', 'events/access': 'acme/front/events/access' });
+    expect(gatewayTopics('acme', 'front')).toMatchObject({ status: 'acme/front/status', 'events/access': 'acme/front/events/access' });
+    for (const [name, topic] of Object.entries(gatewayTopics('acme', 'front'))) expect(topic).toBe(`acme/front/${name}`);
   });
 
-  it('retains only the status topic, and publishes everything with QoS 1', () => {
-    expect(topicNames.filter((name) => topicSpecs[name].retain)).toEqual(['status']);
+  it('retains only the status and sync state reports, and publishes everything with QoS 1', () => {
+    expect(topicNames.filter((name) => topicSpecs[name].retain)).toEqual(['status', 'sync/state']);
     expect(topicNames.every((name) => topicSpecs[name].qos === 1)).toBe(true);
   });
 

@@ -1,0 +1,420 @@
+/**
+ * Every write to the offline cache: staging a snapshot in a generation of its
+ * own, swapping it in, applying a delta to the generation in force, and
+ * deleting generations nobody uses any more.
+ *
+ * The swap is one UPDATE of sync_state.gen in one short transaction, so a
+ * decision sees the old data or the new, never a mix, and a crash at any
+ * moment before that commit leaves the old data in force. No DDL runs at a
+ * swap, so every prepared statement (here, in cache.ts and elsewhere) stays
+ * valid.
+ *
+ * Methods here are synchronous and bounded by what the caller hands them; the
+ * caller (sync/snapshot-stager.ts) cuts large work into small batches and
+ * yields to the event loop between them.
+ */
+import { Checkpointer } from './checkpointer.js';
+import type { Db } from './database.js';
+import { CredentialFormatError, type CredentialHasher } from './credential-hash.js';
+import type { CredentialRecord, DoorRecord, EntitlementRecord, PersonRecord, ScheduleRecord, SiteSettings } from '../sync/dataset.js';
+import type { DeltaOp } from '../sync/messages.js';
+
+export type SyncSource = 'mqtt' | 'import' | 'seed';
+
+export interface RejectedCredential {
+  readonly id: string;
+  readonly reason: string;
+}
+
+export interface StageCounts {
+  people: number;
+  credentials: number;
+  entitlements: number;
+  doors: number;
+  schedules: number;
+  readonly rejectedCredentials: RejectedCredential[];
+}
+
+export interface Activation {
+  readonly version: number;
+  readonly syncedAt: number;
+  readonly source: SyncSource;
+  readonly snapshotId: string | null;
+  readonly checksum: string | null;
+  readonly issuedAt: number | null;
+}
+
+/** A delta that does not fit the cache in force: the copies have diverged. */
+export class DeltaConflictError extends Error {
+  override readonly name = 'DeltaConflictError';
+}
+
+export interface CacheWriterOptions {
+  /** A checkpoint on the worker thread failed (logged by the caller; the next commit in this connection checkpoints anyway). */
+  readonly onCheckpointError?: (message: string) => void;
+  /** Run WAL checkpoints on a worker during bulk work (default). Off: this connection checkpoints as usual. */
+  readonly checkpointWorker?: boolean;
+}
+
+export const newStageCounts = (): StageCounts => ({ people: 0, credentials: 0, entitlements: 0, doors: 0, schedules: 0, rejectedCredentials: [] });
+
+const instant = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
+
+/** Cache tables, children before parents: the order rows of one generation can be deleted in. */
+const GENERATION_TABLES = ['cache_entitlements', 'cache_credentials', 'cache_people', 'cache_settings', 'cache_doors', 'cache_schedules'] as const;
+
+const SQLITE_FULL_SYNC = 2;
+const CHECKPOINT_EVERY_BATCHES = 2;
+/** SQLite page cache while bulk work runs (the default is 2 MiB). */
+const BULK_CACHE_KIB = 64 * 1024;
+
+export class CacheWriter {
+  readonly #db: Db;
+  readonly #hasher: CredentialHasher;
+  readonly #synchronous: number;
+  readonly #autocheckpoint: number;
+  readonly #cacheSize: number;
+  readonly #onCheckpointError: (message: string) => void;
+  readonly #checkpointWorker: boolean;
+  readonly #s;
+  #checkpointer: Checkpointer | null = null;
+  #bulk = false;
+  #batches = 0;
+  /** Workers still closing: a caller about to close the database waits for them (settled()). */
+  readonly #closing = new Set<Promise<void>>();
+
+  constructor(db: Db, hasher: CredentialHasher, options: CacheWriterOptions = {}) {
+    this.#db = db;
+    this.#hasher = hasher;
+    this.#onCheckpointError = options.onCheckpointError ?? (() => undefined);
+    this.#checkpointWorker = options.checkpointWorker ?? true;
+    this.#synchronous = Number(db.pragma('synchronous', { simple: true }));
+    this.#autocheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
+    this.#cacheSize = Number(db.pragma('cache_size', { simple: true }));
+    this.#s = {
+      state: db.prepare<[], { gen: number; version: number }>(`SELECT gen, version FROM sync_state WHERE id = 1`),
+      // Index seeks, one per table: the highest generation holding any row.
+      highestGen: db.prepare<[], { gen: number | null }>(
+        `SELECT max(coalesce((SELECT gen FROM sync_state WHERE id = 1), 0), ${GENERATION_TABLES.map((t) => `coalesce((SELECT max(gen) FROM ${t}), 0)`).join(', ')}) AS gen`,
+      ),
+      activate: db.prepare(
+        `UPDATE sync_state SET gen = ?, version = ?, synced_at = ?, applied_at = ?, source = ?, snapshot_id = ?, checksum = ?, issued_at = ? WHERE id = 1`,
+      ),
+      advance: db.prepare(`UPDATE sync_state SET version = ?, synced_at = ?, applied_at = ?, source = ? WHERE id = 1`),
+      // Staging inserts plainly: a duplicate id within one data set is an error, not an update.
+      insert: {
+        person: db.prepare(
+          `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        credential: db.prepare(
+          `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        entitlement: db.prepare(
+          `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        ),
+        door: db.prepare(`INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)`),
+        schedule: db.prepare(`INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)`),
+      },
+      // Deltas upsert: the record replaces whatever the cache had under its id.
+      person: db.prepare(
+        `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (gen, id) DO UPDATE SET kind = excluded.kind, name = excluded.name, status = excluded.status, host_id = excluded.host_id,
+           always_allowed = excluded.always_allowed, expected_arrival = excluded.expected_arrival, updated_at = excluded.updated_at`,
+      ),
+      credential: db.prepare(
+        `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, lookup = excluded.lookup,
+           valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status`,
+      ),
+      entitlement: db.prepare(
+        `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, name = excluded.name,
+           valid_from = excluded.valid_from, valid_to = excluded.valid_to, minutes_left = excluded.minutes_left, monthly_hours = excluded.monthly_hours`,
+      ),
+      settings: db.prepare(
+        `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff) VALUES (?, ?, ?, ?, ?)`,
+      ),
+      hasSettings: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM cache_settings WHERE gen = ?`),
+      door: db.prepare(
+        `INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)
+         ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, schedule_id = excluded.schedule_id`,
+      ),
+      schedule: db.prepare(
+        `INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)
+         ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, weekly = excluded.weekly`,
+      ),
+      clearCredentialsOf: db.prepare(`DELETE FROM cache_credentials WHERE gen = ? AND person_id = ?`),
+      clearEntitlementsOf: db.prepare(`DELETE FROM cache_entitlements WHERE gen = ? AND person_id = ?`),
+      deletePerson: db.prepare(`DELETE FROM cache_people WHERE gen = ? AND id = ?`),
+      deleteCredential: db.prepare(`DELETE FROM cache_credentials WHERE gen = ? AND id = ?`),
+      deleteEntitlement: db.prepare(`DELETE FROM cache_entitlements WHERE gen = ? AND id = ?`),
+      deleteDoor: db.prepare(`DELETE FROM cache_doors WHERE gen = ? AND id = ?`),
+      deleteSchedule: db.prepare(`DELETE FROM cache_schedules WHERE gen = ? AND id = ?`),
+      personExists: db.prepare<[number, string], { n: number }>(`SELECT count(*) AS n FROM cache_people WHERE gen = ? AND id = ?`),
+      // Generations are found by seeking the (gen, id) index, never by a scan.
+      nextGenOf: GENERATION_TABLES.map((t) => db.prepare<[number], { gen: number }>(`SELECT gen FROM ${t} WHERE gen > ? ORDER BY gen LIMIT 1`)),
+      deleteRowsOf: GENERATION_TABLES.map((t) => db.prepare<[number, number]>(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE gen = ? LIMIT ?)`)),
+    };
+  }
+
+  /** The generation decisions use now. */
+  activeGeneration(): number {
+    return this.#state().gen;
+  }
+
+  /**
+   * A fresh generation number for staging: above every generation that holds
+   * a row, so rows a crashed or abandoned apply left behind never mix with a
+   * new one, and above every generation `reserved` (being staged, perhaps
+   * still without rows). Nothing is written: a snapshot that is rejected
+   * leaves the database as it found it once its rows are collected.
+   */
+  allocateGeneration(reserved: Iterable<number> = []): number {
+    return Math.max(this.#s.highestGen.get()?.gen ?? 0, ...reserved) + 1;
+  }
+
+  /**
+   * Run `fn` in one transaction whose commit is not fsynced. Only staging and
+   * garbage deletion use it: their rows are invisible until a swap, and the
+   * swap itself commits with the configured (FULL) durability, which also
+   * syncs everything written before it. WAL mode keeps the file consistent.
+   */
+  batch<T>(fn: () => T): T {
+    const relax = this.#synchronous >= SQLITE_FULL_SYNC;
+    if (relax) this.#db.pragma('synchronous = NORMAL');
+    try {
+      return this.#db.transaction(fn)();
+    } finally {
+      if (relax) this.#db.pragma(`synchronous = ${this.#synchronous}`);
+      // Often: each checkpoint also fsyncs the WAL, so a decision committing its journal row
+      // (synchronous FULL, on this connection) has little unsynced staging data to flush with it.
+      if (++this.#batches % CHECKPOINT_EVERY_BATCHES === 0) this.#checkpointer?.request();
+    }
+  }
+
+  /**
+   * Bulk work starts (true) or ends (false): while it runs, WAL checkpoints
+   * happen on a worker thread instead of in this connection's commits (see
+   * checkpointer.ts; not for an in-memory database), and the page cache is
+   * larger.
+   */
+  bulk(on: boolean): Promise<void> {
+    if (on === this.#bulk) return Promise.resolve();
+    this.#bulk = on;
+    if (on) {
+      // Staging writes into, and collection deletes from, indexes of the size of the whole cache: a
+      // page cache that holds them saves a read per row.
+      this.#db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
+      if (!this.#checkpointWorker) return Promise.resolve();
+      this.#checkpointer = Checkpointer.start(this.#db.name, this.#onCheckpointError);
+      if (this.#checkpointer !== null) this.#db.pragma('wal_autocheckpoint = 0');
+      return Promise.resolve();
+    }
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = null;
+    if (this.#db.open) {
+      this.#db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
+      this.#db.pragma(`cache_size = ${this.#cacheSize}`);
+    }
+    if (checkpointer === null) return Promise.resolve();
+    const closing = checkpointer.close().finally(() => this.#closing.delete(closing));
+    this.#closing.add(closing);
+    return closing;
+  }
+
+  /**
+   * Sync what bulk work wrote, on the checkpoint worker: the swap that
+   * follows then commits (and fsyncs) only its own few pages on the event
+   * loop. Nothing to do outside bulk work.
+   */
+  async flush(): Promise<void> {
+    await this.#checkpointer?.checkpoint();
+  }
+
+  /** Resolves once no checkpoint worker is running or closing. */
+  async settled(): Promise<void> {
+    await this.bulk(false);
+    await Promise.all([...this.#closing]);
+  }
+
+  /** Insert one person with credentials and entitlements into a generation (inside batch()). */
+  stagePerson(gen: number, person: PersonRecord, at: number, counts: StageCounts): void {
+    this.#putPerson(gen, person, at, counts, 'insert');
+    counts.people++;
+  }
+
+  stageSettings(gen: number, settings: SiteSettings): void {
+    this.#s.settings.run(gen, settings.visitorTokenMinutes, settings.visitorTokenStart, settings.deviceLimit, settings.dailyCutoff);
+  }
+
+  stageDoor(gen: number, door: DoorRecord, counts: StageCounts): void {
+    this.#s.insert.door.run(gen, door.id, door.name, door.schedule);
+    counts.doors++;
+  }
+
+  stageSchedule(gen: number, schedule: ScheduleRecord, counts: StageCounts): void {
+    this.#s.insert.schedule.run(gen, schedule.id, schedule.name, JSON.stringify(schedule.weekly));
+    counts.schedules++;
+  }
+
+  /**
+   * Put a staged generation in force, in one durable transaction. A
+   * generation staged without settings gets the defaults the caller passes.
+   */
+  activate(gen: number, activation: Activation, defaultSettings: SiteSettings): void {
+    this.#db.transaction(() => {
+      if ((this.#s.hasSettings.get(gen)?.n ?? 0) === 0) this.stageSettings(gen, defaultSettings);
+      this.#s.activate.run(
+        gen,
+        activation.version,
+        activation.syncedAt,
+        activation.syncedAt,
+        activation.source,
+        activation.snapshotId,
+        activation.checksum,
+        activation.issuedAt,
+      );
+    })();
+  }
+
+  /**
+   * Apply a delta's operations to the generation in force and move the
+   * version on, all in one transaction: on any conflict nothing changes.
+   * Returns the credentials skipped for a malformed value (by id).
+   */
+  applyDelta(ops: readonly DeltaOp[], toVersion: number, at: number): RejectedCredential[] {
+    const counts = newStageCounts();
+    this.#db.transaction(() => {
+      const gen = this.#state().gen;
+      ops.forEach((op, index) => {
+        try {
+          this.#applyOp(gen, op, at, counts);
+        } catch (error) {
+          if (error instanceof DeltaConflictError) throw new DeltaConflictError(`ops[${index}] ${op.op}: ${error.message}`);
+          if (isConstraintError(error)) throw new DeltaConflictError(`ops[${index}] ${op.op}: ${constraintMessage(error)}`);
+          throw error;
+        }
+      });
+      this.#s.advance.run(toVersion, at, at, 'mqtt');
+    })();
+    return counts.rejectedCredentials;
+  }
+
+  /** Generations that hold rows but are neither in force nor in `keep`. */
+  garbageGenerations(keep: ReadonlySet<number>): number[] {
+    const active = this.#state().gen;
+    const found = new Set<number>();
+    for (const next of this.#s.nextGenOf) {
+      let after = Number.MIN_SAFE_INTEGER;
+      for (;;) {
+        const row = next.get(after);
+        if (row === undefined) break;
+        if (row.gen !== active && !keep.has(row.gen)) found.add(row.gen);
+        after = row.gen;
+      }
+    }
+    return [...found].sort((a, b) => a - b);
+  }
+
+  /**
+   * Delete up to `maxRows` rows of one unused generation, children first.
+   * Returns how many were deleted; 0 once the generation is gone. Refuses the
+   * generation in force.
+   */
+  deleteGenerationRows(gen: number, maxRows: number): number {
+    if (gen === this.#state().gen) throw new Error(`generation ${gen} is in force`);
+    return this.batch(() => {
+      let left = maxRows;
+      for (const deleteRows of this.#s.deleteRowsOf) {
+        if (left <= 0) break;
+        left -= deleteRows.run(gen, left).changes;
+      }
+      return maxRows - left;
+    });
+  }
+
+  #state(): { gen: number; version: number } {
+    const row = this.#s.state.get();
+    if (row === undefined) throw new Error('sync_state is missing (database not migrated)');
+    return row;
+  }
+
+  #putPerson(gen: number, p: PersonRecord, at: number, counts: StageCounts, mode: 'insert' | 'upsert'): void {
+    const stmt = mode === 'insert' ? this.#s.insert.person : this.#s.person;
+    stmt.run(gen, p.id, p.kind, p.name, p.status, p.hostId, p.alwaysAllowed ? 1 : 0, instant(p.expectedArrival), at);
+    for (const c of p.credentials) this.#putCredential(gen, p.id, c, counts, mode);
+    for (const e of p.entitlements) this.#putEntitlement(gen, p.id, e, counts, mode);
+  }
+
+  #putCredential(gen: number, personId: string, c: CredentialRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
+    let lookup: Buffer;
+    try {
+      lookup = this.#hasher.lookupOf(c.kind, c.value);
+    } catch (error) {
+      if (!(error instanceof CredentialFormatError)) throw error;
+      // Named by id only: the value may be a PIN.
+      counts.rejectedCredentials.push({ id: c.id, reason: error.message });
+      return;
+    }
+    const stmt = mode === 'insert' ? this.#s.insert.credential : this.#s.credential;
+    stmt.run(gen, c.id, personId, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status);
+    counts.credentials++;
+  }
+
+  #putEntitlement(gen: number, personId: string, e: EntitlementRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
+    const stmt = mode === 'insert' ? this.#s.insert.entitlement : this.#s.entitlement;
+    stmt.run(gen, e.id, personId, e.kind, e.name, instant(e.validFrom), instant(e.validTo), e.minutesLeft, e.monthlyHours);
+    counts.entitlements++;
+  }
+
+  #applyOp(gen: number, op: DeltaOp, at: number, counts: StageCounts): void {
+    const removed = (changes: number, what: string, id: string): void => {
+      if (changes === 0) throw new DeltaConflictError(`no ${what} "${id}" in the cache`);
+    };
+    switch (op.op) {
+      case 'person.upsert':
+        // The person's full state: what is not in the record goes.
+        this.#s.clearCredentialsOf.run(gen, op.person.id);
+        this.#s.clearEntitlementsOf.run(gen, op.person.id);
+        this.#putPerson(gen, op.person, at, counts, 'upsert');
+        return;
+      case 'person.delete':
+        return removed(this.#s.deletePerson.run(gen, op.id).changes, 'person', op.id);
+      case 'credential.upsert':
+        this.#requirePerson(gen, op.personId);
+        return this.#putCredential(gen, op.personId, op.credential, counts, 'upsert');
+      case 'credential.delete':
+        return removed(this.#s.deleteCredential.run(gen, op.id).changes, 'credential', op.id);
+      case 'entitlement.upsert':
+        this.#requirePerson(gen, op.personId);
+        return this.#putEntitlement(gen, op.personId, op.entitlement, counts, 'upsert');
+      case 'entitlement.delete':
+        return removed(this.#s.deleteEntitlement.run(gen, op.id).changes, 'entitlement', op.id);
+      case 'door.upsert':
+        this.#s.door.run(gen, op.door.id, op.door.name, op.door.schedule);
+        return;
+      case 'door.delete':
+        return removed(this.#s.deleteDoor.run(gen, op.id).changes, 'door', op.id);
+      case 'schedule.upsert':
+        this.#s.schedule.run(gen, op.schedule.id, op.schedule.name, JSON.stringify(op.schedule.weekly));
+        return;
+      case 'schedule.delete':
+        return removed(this.#s.deleteSchedule.run(gen, op.id).changes, 'schedule', op.id);
+      case 'settings.set':
+        return this.stageSettings(gen, op.settings);
+    }
+  }
+
+  #requirePerson(gen: number, personId: string): void {
+    if ((this.#s.personExists.get(gen, personId)?.n ?? 0) === 0) throw new DeltaConflictError(`no person "${personId}" in the cache`);
+  }
+}
+
+function isConstraintError(error: unknown): error is Error & { code: string } {
+  return error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('SQLITE_CONSTRAINT');
+}
+
+/** SQLite's constraint message names tables and columns, never values. */
+function constraintMessage(error: Error & { code: string }): string {
+  return `${error.code}: ${error.message}`.slice(0, 200);
+}

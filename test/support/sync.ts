@@ -1,0 +1,115 @@
+/**
+ * Sites, data sets and database dumps for the cache-sync tests.
+ */
+import { createHash } from 'node:crypto';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { datasetSchema, type Dataset, type DatasetInput } from '../../daemon/sync/dataset.js';
+import type { SigningKey } from '../../scripts/cloud-sim/protocol.js';
+import type { TestCloudKey } from './cloud-keys.js';
+import { DEMO_DATASET, TEST_SITE_KEY } from './site.js';
+
+export const simDoor = `doors:
+  - { id: front, relay: { driver: sim }, pulseMs: 300 }
+readers:
+  - { id: front-in, driver: sim, door: front, mode: entry }
+  - { id: front-out, driver: sim, door: front, mode: exit }
+`;
+
+export function signerOf(key: TestCloudKey): SigningKey {
+  return { keyId: key.id, privateKey: key.privateKey };
+}
+
+export interface SyncSiteOptions {
+  readonly brokerUrl?: string;
+  /** Seed the cache from the plain demo data set (version 1). Default true. */
+  readonly seed?: boolean | string;
+  /** Extra lines of the cloud section, e.g. "  staleAfterHours: 0.001\n". */
+  readonly cloud?: string;
+  readonly hardware?: string;
+  readonly logLevel?: string;
+  readonly gatewayId?: string;
+}
+
+/** A complete site in `dir` whose cloud section trusts `key`; returns the config path. */
+export function writeSyncSite(dir: string, key: TestCloudKey, options: SyncSiteOptions = {}): string {
+  writeFileSync(join(dir, 'secrets.yaml'), `siteKey: ${TEST_SITE_KEY}\n`, { mode: 0o600 });
+  let seed = '';
+  if (options.seed === undefined || options.seed === true) {
+    copyFileSync(DEMO_DATASET, join(dir, 'dataset.json'));
+    seed = ', seedFile: dataset.json';
+  } else if (typeof options.seed === 'string') {
+    seed = `, seedFile: ${options.seed}`;
+  }
+  const pem = key.publicPem.trim().split('\n').map((line) => `        ${line}`).join('\n');
+  const path = join(dir, 'gatehouse.yaml');
+  writeFileSync(
+    path,
+    `site: { id: test, timezone: Europe/London }
+gateway: { id: ${options.gatewayId ?? 'gw1'} }
+secretsFile: secrets.yaml
+store: { path: gatehouse.db${seed} }
+control: { socket: control.sock }
+log: { level: ${options.logLevel ?? 'warn'} }
+${options.brokerUrl === undefined ? '' : `mqtt: { url: "${options.brokerUrl}", reconnectMs: 200 }\n`}cloud:
+  publicKeys:
+    - id: ${key.id}
+      key: |
+${pem}
+${options.cloud ?? ''}${options.hardware ?? simDoor}`,
+  );
+  return path;
+}
+
+/** The demo data set (people m-1001 ... v-2001), at a chosen version. */
+export function demoDataset(version: number): Dataset {
+  const base = datasetSchema.parse(JSON.parse(readFileSync(DEMO_DATASET, 'utf8')));
+  return { ...base, version };
+}
+
+export function dataset(input: Omit<DatasetInput, 'schema'>): Dataset {
+  return datasetSchema.parse({ schema: 'gatehouse.dataset/1', ...input });
+}
+
+const CACHE_TABLES = ['cache_people', 'cache_credentials', 'cache_entitlements', 'cache_settings', 'cache_doors', 'cache_schedules', 'sync_state', 'meta'];
+
+/**
+ * Every row of every cache table (all generations, staged ones included),
+ * sync_state and meta, in rowid order, blobs in hex: equal dumps mean
+ * byte-for-byte equal cache contents.
+ */
+export function cacheDump(dbPath: string): string {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    return CACHE_TABLES.map((table) => {
+      const rows = db.prepare(`SELECT rowid AS _rowid, * FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
+      return `${table}\n${rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).join('\n')}`;
+    }).join('\n');
+  } finally {
+    db.close();
+  }
+}
+
+export const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Rows of cache generations other than the one in force (staged or not yet collected). */
+export function strayRows(dbPath: string): number {
+  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  try {
+    const gen = (db.prepare('SELECT gen FROM sync_state').get() as { gen: number }).gen;
+    return CACHE_TABLES.slice(0, 6).reduce((n, t) => n + (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE gen != ?`).get(gen) as { n: number }).n, 0);
+  } finally {
+    db.close();
+  }
+}
+
+/** The data in force (the views over the active generation), sync_state and meta, through an open connection. */
+export function activeDump(db: Database.Database): string {
+  return ['people', 'credentials', 'entitlements', 'site_settings', 'synced_doors', 'synced_schedules', 'sync_state', 'meta']
+    .map((view) => {
+      const rows = db.prepare(`SELECT * FROM ${view} ORDER BY 1`).all() as Record<string, unknown>[];
+      return `${view}\n${rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).join('\n')}`;
+    })
+    .join('\n');
+}
