@@ -1,0 +1,85 @@
+/**
+ * The read-to-decision step at several cache sizes: keyed hash, cache lookup
+ * (credential, person, open session, entitlements), site-local time and the
+ * pure engine, exactly as the access pipeline runs them before commanding a
+ * door. Beside it, in the same run and on the same file, the bare indexed
+ * better-sqlite3 lookup of one credential: the floor any SQLite-backed
+ * decision stands on.
+ */
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { decide } from '../daemon/engine/decide.js';
+import { siteLocalTime } from '../daemon/engine/site-time.js';
+import { CredentialCache } from '../daemon/store/cache.js';
+import { CredentialHasher } from '../daemon/store/credential-hash.js';
+import { openDatabase } from '../daemon/store/database.js';
+import { generateDataset } from '../scripts/lib/dataset-generator.js';
+import { tempDir } from '../test/support/temp-dir.js';
+import { summarize } from './stats.js';
+
+export interface DecideFigures {
+  readonly people: number;
+  readonly credentials: number;
+  readonly decide: { p50: number; p99: number };
+  readonly sqliteLookup: { p50: number; p99: number };
+}
+
+/** Microseconds per call, one sample per call (hrtime resolution is ample at µs). */
+function timeEach(n: number, fn: (i: number) => void): number[] {
+  const samples = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    fn(i);
+    samples[i] = (performance.now() - t0) * 1000;
+  }
+  return samples;
+}
+
+export function measureDecide(people: number, samples: number): DecideFigures {
+  const dir = tempDir('gatehouse-bench-');
+  try {
+    const db = openDatabase(join(dir.path, 'bench.db'));
+    const hasher = new CredentialHasher(Buffer.alloc(32, 7));
+    const cache = new CredentialCache(db, hasher);
+    const now = new Date('2026-11-23T10:00:00Z');
+    const dataset = generateDataset({ people, seed: 7, now });
+    const presented = dataset.people.flatMap((p) => p.credentials.map((c) => ({ kind: c.kind === 'card' ? ('card' as const) : ('keypad' as const), value: c.value })));
+    const result = cache.applySnapshot(dataset, now.getTime());
+    db.pragma('optimize');
+
+    // Presented in a shuffled order so the page cache is not walked sequentially.
+    const order = Array.from({ length: samples }, (_, i) => presented[(i * 7919) % presented.length]!);
+    const lookups = order.map((p) => hasher.lookupOf(p.kind, p.value));
+    const bare = db.prepare<[Buffer], { person_id: string }>('SELECT person_id FROM credentials WHERE lookup = ?');
+
+    const reader = { id: 'front-in', mode: 'entry' as const };
+    const door = { id: 'front', pulseMs: 3000, mode: 'normal' as const, schedule: null };
+    const cacheFacts = { stale: false, policy: 'keep-deciding' as const };
+    const at = now.getTime();
+    const decideOnce = (i: number): void => {
+      const p = order[i]!;
+      const lookup = hasher.lookupOf(p.kind, p.value);
+      const d = decide({ at, local: siteLocalTime(at, 'Europe/London'), reader, door, candidates: cache.candidates(lookup), cache: cacheFacts });
+      if (d.reason === undefined) throw new Error('unreachable');
+    };
+
+    // Warm both paths (JIT, statement cache, page cache), then alternate blocks so
+    // both see the same machine state.
+    timeEach(Math.min(samples, 2000), decideOnce);
+    timeEach(Math.min(samples, 2000), (i) => bare.get(lookups[i]!));
+    const decideSamples: number[] = [];
+    const lookupSamples: number[] = [];
+    const block = 1000;
+    for (let start = 0; start < samples; start += block) {
+      const n = Math.min(block, samples - start);
+      lookupSamples.push(...timeEach(n, (i) => bare.get(lookups[start + i]!)));
+      decideSamples.push(...timeEach(n, (i) => decideOnce(start + i)));
+    }
+    db.close();
+    const d = summarize(decideSamples);
+    const l = summarize(lookupSamples);
+    return { people, credentials: result.credentials, decide: { p50: d.p50, p99: d.p99 }, sqliteLookup: { p50: l.p50, p99: l.p99 } };
+  } finally {
+    dir.remove();
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * npm run bench [-- --quick]
+ *
+ * Every figure is measured beside a baseline from the same run on the same
+ * machine, because these machines are noisy. Full runs write
+ * bench/results.json and BENCHMARKS.md; --quick (smaller sizes, under a
+ * minute) writes bench/results-quick.json only.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { measureDecide } from './decide.js';
+import { FRAME_WIRE_MS, measureE2ePty, measurePtyEcho } from './e2e-pty.js';
+import { measureOutboxDrain } from './outbox-drain.js';
+import { measureStartupAndRss } from './startup-rss.js';
+import { machine, round } from './stats.js';
+
+const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = values.quick === true;
+const root = join(import.meta.dirname, '..');
+const size = (full: number, small: number): number => (quick ? small : full);
+const log = (msg: string): void => console.log(`[bench] ${msg}`);
+
+const results: Record<string, number> = {};
+
+log(`machine: ${machine()}${quick ? ' (quick)' : ''}`);
+
+const bigPeople = size(100_000, 10_000);
+log(`decide at 1k, ${bigPeople.toLocaleString('en')}${quick ? '' : ' and 1M'} people`);
+const d1k = measureDecide(1000, size(50_000, 10_000));
+const dBig = measureDecide(bigPeople, size(50_000, 10_000));
+results.decide_p50_us = round(dBig.decide.p50, 1);
+results.decide_p99_us = round(dBig.decide.p99, 1);
+results.sqlite_lookup_p99_us = round(dBig.sqliteLookup.p99, 1);
+results.decide_p99_us_1k = round(d1k.decide.p99, 1);
+if (!quick) results.decide_p99_us_1m = round(measureDecide(1_000_000, 50_000).decide.p99, 1);
+
+log('card to relay through the daemon process on ptys, and the pty echo baseline');
+const echo = await measurePtyEcho(size(300, 60));
+const e2e = await measureE2ePty(size(200, 40));
+results.e2e_pty_p50_ms = round(e2e.p50);
+results.e2e_pty_p99_ms = round(e2e.p99);
+results.pty_echo_p50_ms = round(echo.p50);
+results.pty_echo_p99_ms = round(echo.p99);
+results.frame_wire_ms = round(FRAME_WIRE_MS);
+
+const events = size(100_000, 10_000);
+log(`outbox drain of ${events.toLocaleString('en')} events and raw mqtt.js QoS 1`);
+const drain = await measureOutboxDrain(events);
+results.outbox_drain_eps = Math.round(drain.outboxEps);
+results.mqtt_raw_qos1_eps = Math.round(drain.rawEps);
+
+log(`snapshot apply of ${bigPeople.toLocaleString('en')} people (own process)`);
+const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+try {
+  const out = join(tmp, 'sync.json');
+  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/sync-apply.ts'), '--people', String(bigPeople), '--json', out], { stdio: 'ignore' });
+  const sync = JSON.parse(readFileSync(out, 'utf8')) as { applyS: number; rawS: number; maxStallMs: number; p99StallMs: number };
+  results[quick ? 'sync_snapshot_10k_s' : 'sync_snapshot_100k_s'] = round(sync.applyS, 2);
+  results[quick ? 'sqlite_bulk_insert_10k_s' : 'sqlite_bulk_insert_100k_s'] = round(sync.rawS, 2);
+  results.sync_max_loop_stall_ms = round(sync.maxStallMs, 1);
+  results.sync_p99_loop_stall_ms = round(sync.p99StallMs, 1);
+} finally {
+  rmSync(tmp, { recursive: true, force: true });
+}
+
+log(`daemon start and memory with ${bigPeople.toLocaleString('en')} people cached`);
+const proc = await measureStartupAndRss(bigPeople);
+results[quick ? 'rss_mb_10k' : 'rss_mb_100k'] = round(proc.rssMb, 1);
+results.startup_ms = Math.round(proc.startupMs);
+
+console.log(JSON.stringify(results, null, 2));
+writeFileSync(join(root, quick ? 'bench/results-quick.json' : 'bench/results.json'), `${JSON.stringify(results, null, 2)}\n`);
+if (!quick) writeFileSync(join(root, 'BENCHMARKS.md'), report(results));
+
+function report(r: Record<string, number>): string {
+  const row = (name: string, value: number | undefined, baseline: string, target: string, met: boolean | undefined): string =>
+    `| ${name} | ${value ?? 'not measured'} | ${baseline} | ${target} | ${met === undefined ? '-' : met ? 'met' : '**missed**'} |`;
+  const n = (k: string): number => r[k] ?? Number.NaN;
+  return `# Benchmarks
+
+Measured by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine()}.
+Every figure has its baseline from the same run. Raw figures: [bench/results.json](bench/results.json).
+
+| figure | value | baseline in the same run | target | |
+|---|---|---|---|---|
+${row('decide_p99_us (100k people)', r.decide_p99_us, `sqlite_lookup_p99_us ${r.sqlite_lookup_p99_us}`, '≤ 3 × lookup', n('decide_p99_us') <= 3 * n('sqlite_lookup_p99_us'))}
+${row('decide_p99_us_1m', r.decide_p99_us_1m, `decide_p99_us_1k ${r.decide_p99_us_1k}`, '≤ 2 × 1k', n('decide_p99_us_1m') <= 2 * n('decide_p99_us_1k'))}
+${row('e2e_pty_p99_ms', r.e2e_pty_p99_ms, `pty echo p99 ${r.pty_echo_p99_ms}; frame on the wire ${r.frame_wire_ms}`, '≤ 2', n('e2e_pty_p99_ms') <= 2)}
+${row('e2e_pty_p50_ms', r.e2e_pty_p50_ms, `pty echo p50 ${r.pty_echo_p50_ms}`, '', undefined)}
+${row('sync_snapshot_100k_s', r.sync_snapshot_100k_s, `sqlite_bulk_insert_100k_s ${r.sqlite_bulk_insert_100k_s}`, '≤ 2 × bulk insert', n('sync_snapshot_100k_s') <= 2 * n('sqlite_bulk_insert_100k_s'))}
+${row('sync_max_loop_stall_ms', r.sync_max_loop_stall_ms, `p99 ${r.sync_p99_loop_stall_ms}`, '≤ 10', n('sync_max_loop_stall_ms') <= 10)}
+${row('outbox_drain_eps', r.outbox_drain_eps, `mqtt_raw_qos1_eps ${r.mqtt_raw_qos1_eps}`, '≥ 0.7 × raw', n('outbox_drain_eps') >= 0.7 * n('mqtt_raw_qos1_eps'))}
+${row('rss_mb_100k', r.rss_mb_100k, '', '≤ 120', n('rss_mb_100k') <= 120)}
+${row('startup_ms (100k cached)', r.startup_ms, '', '', undefined)}
+${row('e2e_pty_loaded_p99_ms', r.e2e_pty_loaded_p99_ms, '', '≤ 5', undefined)}
+
+## Where targets are missed, and what it would take
+
+This file is regenerated by every full run; the analysis of missed targets
+lives in [docs/benchmark-analysis.md](docs/benchmark-analysis.md).
+`;
+}

@@ -1,0 +1,193 @@
+/**
+ * How long a large snapshot takes to apply, and whether decisions stall
+ * meanwhile. Run:  npx tsx bench/sync-apply.ts [--people 100000] [--chunk-kib 64] [--slice-ms 2]
+ *                  [--no-checkpoint-worker]   (WAL checkpoints in the daemon's own connection, for comparison)
+ *
+ * 1. A generated data set is cut into signed chunks (scripts/cloud-sim).
+ * 2. A database holding an older data set of the same size receives the chunks the way
+ *    MQTT delivers them (one per event-loop turn) and applies them through
+ *    the sync engine, while the event loop's delay is measured
+ *    (perf_hooks.monitorEventLoopDelay at 1 ms resolution, and a 1 ms
+ *    interval's longest gap) and a cache lookup runs every 2 ms, timed, as
+ *    a decision would, and a journal row is committed (fsynced) ten times a
+ *    second, as decisions do.
+ * 3. For comparison, the same rows go into a fresh database in one bulk
+ *    transaction (CredentialCache.applySnapshot): the fastest possible
+ *    apply, during which nothing else can run.
+ */
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+import { CloudKeyring } from '../daemon/cloud/signed-message.js';
+import { CredentialCache } from '../daemon/store/cache.js';
+import { CredentialHasher } from '../daemon/store/credential-hash.js';
+import { openDatabase } from '../daemon/store/database.js';
+import type { Dataset } from '../daemon/sync/dataset.js';
+import { SyncEngine } from '../daemon/sync/sync-engine.js';
+import { generateDataset } from '../scripts/lib/dataset-generator.js';
+import { signAll, snapshotChunks } from '../scripts/cloud-sim/protocol.js';
+
+const { values } = parseArgs({
+  options: {
+    people: { type: 'string', default: '100000' },
+    'chunk-kib': { type: 'string', default: '64' },
+    'slice-ms': { type: 'string', default: '2' },
+    seed: { type: 'string', default: '42' },
+    'no-checkpoint-worker': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+const people = Number(values.people);
+const chunkBytes = Number(values['chunk-kib']) * 1024;
+const sliceMs = Number(values['slice-ms']);
+const to = { gatewayId: 'bench-gw', siteId: 'bench' };
+const hasher = new CredentialHasher(Buffer.alloc(32, 9));
+const ms = (n: number): string => `${n.toFixed(1)} ms`;
+
+console.log(`generating ${people.toLocaleString('en')} people (seed ${values.seed})...`);
+const generate = () => generateDataset({ people, seed: Number(values.seed), version: 2, now: new Date('2026-11-23T00:00:00Z') });
+let dataset: Dataset | null = generate();
+const credentials = dataset.people.reduce((n, p) => n + p.credentials.length, 0);
+const entitlements = dataset.people.reduce((n, p) => n + p.entitlements.length, 0);
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const key = { keyId: 'bench', privateKey };
+const envelopes = signAll(key, snapshotChunks(dataset, { ...to, chunkBytes })).map((e) => Buffer.from(e));
+// The gateway never holds the whole data set as objects; neither does the measured part of this process.
+dataset = null;
+const totalBytes = envelopes.reduce((n, e) => n + e.length, 0);
+console.log(
+  `${credentials.toLocaleString('en')} credentials, ${entitlements.toLocaleString('en')} entitlements; ${envelopes.length} signed chunks, ${(totalBytes / 1048576).toFixed(1)} MiB (largest ${(Math.max(...envelopes.map((e) => e.length)) / 1024).toFixed(0)} KiB)`,
+);
+
+const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
+try {
+  // --- the sync engine, with decisions running meanwhile --------------------
+  const db = openDatabase(join(dir, 'sync.db'));
+  const cache = new CredentialCache(db, hasher, { checkpointWorker: values['no-checkpoint-worker'] !== true });
+  // The data in force before: as large as the new, so the background deletion of the replaced generation is measured too.
+  console.log('putting the old data set in force (setup, not measured)...');
+  const probeLookup = (() => {
+    // Scoped: the old data set's objects are garbage before the measurement starts.
+    const old = generateDataset({ people, seed: 7, version: 1, now: new Date('2026-11-23T00:00:00Z') });
+    cache.applySnapshot(old, Date.now());
+    const probe = old.people.flatMap((p) => p.credentials.filter((c) => c.kind === 'card'))[0];
+    if (probe === undefined) throw new Error('no card in the old data set');
+    return hasher.lookupOf('card', probe.value);
+  })();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+
+  const engine = new SyncEngine({
+    cache,
+    keyring: new CloudKeyring([{ id: 'bench', key: publicKey.export({ type: 'spki', format: 'pem' }).toString() }]),
+    maxMessageBytes: 16 * 1024 * 1024,
+    ...to,
+    staleness: null,
+    logger: pino({ level: 'silent' }),
+    sliceMs,
+  });
+  engine.start();
+
+  const histogram = monitorEventLoopDelay({ resolution: 1 });
+  let last = performance.now();
+  let maxGap = 0;
+  let ticks = 0;
+  let over10 = 0;
+  const ticker = setInterval(() => {
+    const t = performance.now();
+    maxGap = Math.max(maxGap, t - last);
+    ticks++;
+    if (t - last > 10) over10++;
+    last = t;
+  }, 1);
+  let lookups = 0;
+  let maxLookup = 0;
+  let oldSeen = 0;
+  const decisions = setInterval(() => {
+    const t = performance.now();
+    const found = cache.candidates(probeLookup);
+    maxLookup = Math.max(maxLookup, performance.now() - t);
+    lookups++;
+    if (found.length > 0) oldSeen++;
+  }, 2);
+  // What a decision also does: commit its journal row, durably (synchronous FULL), on this same
+  // connection; ten a second, far more than a door sees.
+  db.exec('CREATE TABLE bench_journal (id INTEGER PRIMARY KEY, at REAL NOT NULL)');
+  const journal = db.prepare('INSERT INTO bench_journal (at) VALUES (?)');
+  const commitTimes: number[] = [];
+  const journaling = setInterval(() => {
+    const t = performance.now();
+    db.transaction(() => journal.run(t))();
+    commitTimes.push(performance.now() - t);
+  }, 100);
+
+  histogram.enable();
+  const started = performance.now();
+  let applied = 0;
+  const outcomes = envelopes.map(
+    (envelope, i) =>
+      new Promise<void>((resolve, reject) => {
+        // One message per event-loop turn, as the MQTT socket delivers them.
+        setTimeout(() => {
+          engine.handleSnapshotMessage(envelope).then((outcome) => {
+            if (outcome.kind === 'rejected') reject(new Error(`chunk ${i}: ${outcome.reason} ${outcome.detail}`));
+            if (outcome.kind === 'applied') applied = performance.now();
+            resolve();
+          }, reject);
+        }, 0);
+      }),
+  );
+  await Promise.all(outcomes);
+  const cleaned = performance.now();
+  await engine.whenIdle();
+  const idle = performance.now();
+  histogram.disable();
+  clearInterval(ticker);
+  clearInterval(decisions);
+  clearInterval(journaling);
+  commitTimes.sort((a, b) => a - b);
+  const state = cache.state();
+  const counts = cache.counts();
+  if (state.version !== 2 || counts.people !== people) throw new Error(`apply incomplete: version ${state.version}, ${counts.people} people`);
+  await engine.stop();
+  db.pragma('wal_checkpoint(TRUNCATE)');
+  const syncDbBytes = statSync(join(dir, 'sync.db')).size;
+  db.close();
+
+  // --- the same rows in one bulk transaction --------------------------------
+  const rawDb = openDatabase(join(dir, 'raw.db'));
+  const rawCache = new CredentialCache(rawDb, hasher);
+  const rawRows = generate();
+  const rawStart = performance.now();
+  rawCache.applySnapshot(rawRows, Date.now());
+  const rawMs = performance.now() - rawStart;
+  rawDb.close();
+
+  console.log('');
+  console.log(`sync engine, ${envelopes.length} chunks of ~${values['chunk-kib']} KiB, slices of ${sliceMs} ms:`);
+  console.log(`  snapshot in force after      ${ms(applied - started)}  (verify, parse, validate, hash, stage, swap)`);
+  console.log(`  old generation removed after ${ms(idle - started)}  (background, after the swap; all chunks handled at ${ms(cleaned - started)})`);
+  console.log(
+    `  event-loop delay             max ${ms(histogram.max / 1e6)}, p99.9 ${ms(histogram.percentile(99.9) / 1e6)}, p99 ${ms(histogram.percentile(99) / 1e6)}, mean ${ms(histogram.mean / 1e6)} (monitorEventLoopDelay)`,
+  );
+  console.log(`  longest gap of a 1 ms timer  ${ms(maxGap)}; ${over10} of ${ticks.toLocaleString('en')} gaps over 10 ms`);
+  console.log(`  lookups during the apply     ${lookups.toLocaleString('en')}, slowest ${ms(maxLookup)}, ${oldSeen.toLocaleString('en')} answered from the old data`);
+  console.log(
+    `  journal commits (FULL sync)  ${commitTimes.length}, median ${ms(commitTimes[Math.floor(commitTimes.length / 2)] ?? 0)}, p99 ${ms(commitTimes[Math.floor(commitTimes.length * 0.99)] ?? 0)}, max ${ms(commitTimes.at(-1) ?? 0)}`,
+  );
+  console.log(`  database after               ${(syncDbBytes / 1048576).toFixed(1)} MiB`);
+  console.log(`raw bulk insert of the same rows in one transaction:`);
+  console.log(`  ${ms(rawMs)}, during which the event loop is blocked (a ${ms(rawMs)} stall)`);
+  if (values.json !== undefined) {
+    // Figures for bench/run.ts, which runs this in its own process.
+    writeFileSync(
+      values.json,
+      JSON.stringify({ applyS: (applied - started) / 1000, rawS: rawMs / 1000, maxStallMs: histogram.max / 1e6, p99StallMs: histogram.percentile(99) / 1e6 }),
+    );
+  }
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
