@@ -1,13 +1,12 @@
-import type { SerialPort } from 'serialport';
 import type { CardFormat } from '../../daemon/config/schema.js';
 import { SecretValue } from '../../daemon/runtime/secret.js';
 import type { PresentedCredential, ReaderDriver } from '../types.js';
 import { silentLogger, type DriverLogger } from '../serial/logger.js';
 import { openSerialPort, type OpenSerialPort } from '../serial/open-serial-port.js';
 import { FloodGuard, rejectionUnits } from '../serial/flood-guard.js';
-import { closeQuietly } from '../serial/port-io.js';
+import { Listeners } from '../serial/listeners.js';
+import { PortSession } from '../serial/port-session.js';
 import { SerialQueue } from '../serial/serial-queue.js';
-import { watchPortFault } from '../serial/watch-port-fault.js';
 import { formatCardNumber } from './card-number.js';
 import type { RdmFrame } from './frame.js';
 import { Rdm6300FrameParser } from './frame-parser.js';
@@ -35,20 +34,6 @@ export const RDM6300_DEFAULT_REMOVAL_MS = 500;
 
 const performanceClock: MonotonicClock = { now: () => performance.now() };
 
-/** One successful open(): the port, and whether it has since been lost. */
-interface Session {
-  readonly port: SerialPort;
-  readonly detach: () => void;
-  faulted: boolean;
-  /** Set once the port is being closed, so every caller waits for the same close. */
-  released?: Promise<void>;
-}
-
-function release(session: Session): Promise<void> {
-  session.released ??= closeQuietly(session.port);
-  return session.released;
-}
-
 /** RDM6300 / EM4100 125 kHz reader on a serial port. */
 export class Rdm6300Reader implements ReaderDriver {
   readonly deviceId: string;
@@ -62,10 +47,10 @@ export class Rdm6300Reader implements ReaderDriver {
   readonly #repeats: RepeatFilter;
   readonly #flood: FloodGuard;
   #rejectedUnits = 0;
-  readonly #readListeners: ((credential: PresentedCredential) => void)[] = [];
-  readonly #faultListeners: ((error: Error) => void)[] = [];
+  readonly #reads: Listeners<PresentedCredential>;
+  readonly #faultListeners: Listeners<Error>;
   readonly #lifecycle = new SerialQueue();
-  #session: Session | undefined;
+  #session: PortSession | undefined;
   #readsEmitted = 0;
   #repeatsSuppressed = 0;
   #faults = 0;
@@ -80,6 +65,8 @@ export class Rdm6300Reader implements ReaderDriver {
     this.#openPort = options.openPort ?? openSerialPort;
     this.#repeats = new RepeatFilter(options.removalMs ?? RDM6300_DEFAULT_REMOVAL_MS);
     this.#flood = new FloodGuard({ deviceId: this.deviceId, logger: this.#logger, clock: this.#clock });
+    this.#reads = new Listeners(this.deviceId, this.#logger, 'read');
+    this.#faultListeners = new Listeners(this.deviceId, this.#logger, 'fault');
     this.#parser.on('data', (frame: RdmFrame) => this.#onFrame(frame));
   }
 
@@ -96,11 +83,11 @@ export class Rdm6300Reader implements ReaderDriver {
   }
 
   onFault(listener: (error: Error) => void): void {
-    this.#faultListeners.push(listener);
+    this.#faultListeners.add(listener);
   }
 
   onRead(listener: (credential: PresentedCredential) => void): void {
-    this.#readListeners.push(listener);
+    this.#reads.add(listener);
   }
 
   counters(): Readonly<Record<string, number>> {
@@ -114,20 +101,14 @@ export class Rdm6300Reader implements ReaderDriver {
   }
 
   async #openSession(): Promise<void> {
-    const port = await this.#openPort({ path: this.#path, baudRate: this.#baudRate });
+    const session = await PortSession.open({
+      target: { path: this.#path, baudRate: this.#baudRate },
+      openPort: this.#openPort,
+      onData: (chunk) => this.#onData(chunk),
+      onFault: (error) => this.#onPortFault(error),
+    });
     // Bytes from before this open cannot complete a frame started on the old port.
     this.#parser.resync();
-    const onData = (chunk: Buffer) => this.#onData(chunk);
-    port.on('data', onData);
-    const session: Session = {
-      port,
-      faulted: false,
-      detach: () => {
-        stopWatching();
-        port.off('data', onData);
-      },
-    };
-    const stopWatching = watchPortFault(port, (error) => this.#onPortFault(session, error));
     this.#session = session;
     this.#logger.info({ deviceId: this.deviceId, path: this.#path }, 'reader opened');
   }
@@ -136,19 +117,15 @@ export class Rdm6300Reader implements ReaderDriver {
     const session = this.#session;
     if (session === undefined) return;
     this.#session = undefined;
-    session.detach();
-    await release(session);
+    await session.close();
     this.#logger.info({ deviceId: this.deviceId, path: this.#path }, 'reader closed');
   }
 
-  #onPortFault(session: Session, error: Error): void {
-    session.faulted = true;
-    session.detach();
-    // Close at once: a lost port may still hold the lock or spin on reads (see watchDevicePresence).
-    void release(session);
+  /** PortSession has already released the port; it reports at most once per open. */
+  #onPortFault(error: Error): void {
     this.#faults += 1;
     this.#logger.warn({ deviceId: this.deviceId, path: this.#path, err: error.message }, 'reader lost');
-    for (const listener of this.#faultListeners) this.#callSafely(() => listener(error), 'fault listener failed');
+    this.#faultListeners.emit(error);
   }
 
   /** A device sending garbage faster than the flood guard allows has its input dropped unparsed for a while. */
@@ -178,18 +155,6 @@ export class Rdm6300Reader implements ReaderDriver {
       number: new SecretValue(formatCardNumber(frame, this.#cardFormat)),
     };
     this.#logger.debug({ deviceId: this.deviceId }, 'card read');
-    for (const listener of this.#readListeners) this.#callSafely(() => listener(credential), 'read listener failed');
-  }
-
-  /** A throwing listener must not break frame parsing or the other listeners. */
-  #callSafely(call: () => void, message: string): void {
-    try {
-      call();
-    } catch (error) {
-      this.#logger.warn(
-        { deviceId: this.deviceId, err: error instanceof Error ? error.message : String(error) },
-        message,
-      );
-    }
+    this.#reads.emit(credential);
   }
 }
