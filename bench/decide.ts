@@ -52,14 +52,27 @@ export function measureDecide(people: number, samples: number): DecideFigures {
     const lookups = order.map((p) => hasher.lookupOf(p.kind, p.value));
     const bare = db.prepare<[Buffer], { person_id: string }>('SELECT person_id FROM credentials WHERE lookup = ?');
 
-    const reader = { id: 'front-in', mode: 'entry' as const };
-    const door = { id: 'front', pulseMs: 3000, mode: 'normal' as const, schedule: null };
+    const reader = { id: 'front-in', mode: 'entry' as const, channel: 'door' as const, area: null };
+    const door = { id: 'front', pulseMs: 3000, extendedPulseMs: null, mode: 'normal' as const, schedule: null };
+    const clock = { trusted: true, policy: 'trust' as const };
+    const visitorTokens = { minutes: 120, start: 'first-checkin' as const };
     const cacheFacts = { stale: false, policy: 'keep-deciding' as const };
     const at = now.getTime();
     const decideOnce = (i: number): void => {
       const p = order[i]!;
       const lookup = hasher.lookupOf(p.kind, p.value);
-      const d = decide({ at, local: siteLocalTime(at, 'Europe/London'), reader, door, candidates: cache.candidates(lookup), cache: cacheFacts });
+      const local = siteLocalTime(at, 'Europe/London');
+      const d = decide({
+        at,
+        local,
+        holiday: false,
+        reader,
+        door,
+        candidates: cache.candidates(lookup, { at, monthStart: local.monthStart, area: null }),
+        cache: cacheFacts,
+        clock,
+        visitorTokens,
+      });
       if (d.reason === undefined) throw new Error('unreachable');
     };
 

@@ -11,12 +11,12 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { PresentedCredential, ReaderDriver } from '../../drivers/types.js';
-import type { ReaderConfig } from '../config/schema.js';
+import type { GatehouseConfig, ReaderConfig } from '../config/schema.js';
 import { decide } from '../engine/decide.js';
 import { siteLocalTime } from '../engine/site-time.js';
 import { freshness } from '../engine/staleness.js';
-import type { Decision, StalePolicy } from '../engine/types.js';
-import type { CredentialCache } from '../store/cache.js';
+import type { AreaPolicy, Candidate, Channel, ClockFacts, Decision, ReaderMode, StalePolicy, VisitorTokenPolicy } from '../engine/types.js';
+import type { CacheState, CredentialCache } from '../store/cache.js';
 import { CredentialFormatError, fingerprint, type CredentialHasher } from '../store/credential-hash.js';
 import type { Db } from '../store/database.js';
 import type { Journal, JournalEntry } from '../store/journal.js';
@@ -24,6 +24,31 @@ import type { CheckinSessions } from '../store/sessions.js';
 import type { AccessEvent } from '../uplink/payloads.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DoorController } from './door-controller.js';
+
+/**
+ * Where a credential was presented. A configured reader is one; the Wi-Fi,
+ * the kiosk and BLE readers build their own, so every channel goes through
+ * the same engine, journal and sessions.
+ */
+export interface AccessSource {
+  /** Reader id in events ("front-in", "wifi", "kiosk:lobby"). */
+  readonly id: string;
+  readonly channel: Channel;
+  readonly mode: ReaderMode;
+  readonly doorId: string | null;
+  readonly area: string | null;
+  /** Recorded as the session's source (driver name, "radius", "kiosk"). */
+  readonly driver: string;
+}
+
+export const sourceOfReader = (reader: ReaderConfig): AccessSource => ({
+  id: reader.id,
+  channel: 'door',
+  mode: reader.mode,
+  doorId: reader.door ?? null,
+  area: reader.area ?? null,
+  driver: reader.driver,
+});
 
 export interface AccessPipelineOptions {
   readonly siteId: string;
@@ -40,6 +65,21 @@ export interface AccessPipelineOptions {
   readonly now?: () => number;
   /** Staleness rules (config cloud); without them the cache never goes stale. */
   readonly staleness?: { readonly staleAfterMs: number; readonly policy: StalePolicy } | undefined;
+  /** Anti-passback areas (config areas). */
+  readonly areas?: GatehouseConfig['areas'];
+  /** Holidays from the config; the synced ones are added. */
+  readonly holidays?: readonly string[];
+  /** Whether the wall clock is believed (runtime/clock-watch.ts); without it, always. */
+  readonly clock?: () => ClockFacts;
+}
+
+/** A decision made but not yet carried out (no door moved, nothing journaled). */
+export interface Evaluation {
+  readonly at: number;
+  readonly decision: Decision;
+  readonly fingerprint: string;
+  readonly credentialKind: AccessEvent['credential']['kind'];
+  readonly cache: AccessEvent['cache'];
 }
 
 export interface AccessResult {
@@ -49,55 +89,87 @@ export interface AccessResult {
   readonly event: JournalEntry | null;
 }
 
+export interface EvaluateOptions {
+  /**
+   * Narrow the match to people the channel has identified otherwise (Wi-Fi:
+   * the email). Applied after the ambiguity check: a code shared by two
+   * people stays refused to both, whatever else is known.
+   */
+  readonly restrictTo?: (personId: string) => boolean;
+  /** Decide at this instant instead of now (tests, replays). */
+  readonly at?: number;
+}
+
+const TRUSTED_CLOCK: ClockFacts = { trusted: true, policy: 'trust' };
+
 export class AccessPipeline {
   readonly #o: AccessPipelineOptions;
   readonly #now: () => number;
   readonly #persist;
-  readonly #listeners = new Set<(result: AccessResult, reader: ReaderConfig) => void>();
+  readonly #listeners = new Set<(result: AccessResult, source: AccessSource) => void>();
   #journalFailures = 0;
+  #settingsFor: { appliedAt: number | null; gen: number; holidays: ReadonlySet<string>; tokens: VisitorTokenPolicy } | null = null;
 
   constructor(options: AccessPipelineOptions) {
     this.#o = options;
     this.#now = options.now ?? Date.now;
-    this.#persist = options.db.transaction(
-      (reader: ReaderConfig, credentialKind: 'card' | 'keypad', fp: string, decision: Decision, at: number, cache: AccessEvent['cache']) => {
-        const checkIn = decision.effects.find((e) => e.type === 'check-in');
-        const checkOut = decision.effects.find((e) => e.type === 'check-out');
-        const sessionId = checkIn !== undefined ? uuidv7() : (checkOut?.sessionId ?? null);
-        const unlock = decision.effects.find((e) => e.type === 'unlock');
-        const entry = options.journal.append('access', options.accessTopic, at, (stamp): AccessEvent => ({
-          schema: 'gatehouse.access/1',
-          eventId: stamp.eventId,
-          bootId: stamp.bootId,
-          seq: stamp.seq,
-          ts: new Date(at).toISOString(),
-          siteId: options.siteId,
-          gatewayId: options.gatewayId,
-          readerId: reader.id,
-          doorId: reader.door ?? null,
-          credential: { kind: credentialKind, fingerprint: fp },
-          person: decision.person === null ? null : { id: decision.person.id, kind: decision.person.kind },
-          decision: { outcome: decision.outcome, reason: decision.reason },
-          checkin: decision.checkin,
-          sessionId,
-          unlockMs: unlock?.ms ?? 0,
-          cache,
-        }));
-        if (checkIn !== undefined && sessionId !== null) {
-          options.sessions.open({
-            id: sessionId,
-            personId: checkIn.personId,
-            at,
-            source: reader.driver,
-            readerId: reader.id,
-            doorId: reader.door ?? null,
-            eventId: entry.id,
-          });
+    this.#persist = options.db.transaction((source: AccessSource, ev: Evaluation): JournalEntry => {
+      const { decision, at } = ev;
+      const checkIn = decision.effects.find((e) => e.type === 'check-in');
+      const checkOut = decision.effects.find((e) => e.type === 'check-out');
+      const sessionId = checkIn !== undefined ? uuidv7() : (checkOut?.sessionId ?? null);
+      const unlock = decision.effects.find((e) => e.type === 'unlock');
+      const entry = options.journal.append('access', options.accessTopic, at, (stamp): AccessEvent => ({
+        schema: 'gatehouse.access/1',
+        eventId: stamp.eventId,
+        bootId: stamp.bootId,
+        seq: stamp.seq,
+        ts: new Date(at).toISOString(),
+        siteId: options.siteId,
+        gatewayId: options.gatewayId,
+        readerId: source.id,
+        doorId: source.doorId,
+        channel: source.channel,
+        credential: { kind: ev.credentialKind, fingerprint: ev.fingerprint },
+        person: decision.person === null ? null : { id: decision.person.id, kind: decision.person.kind },
+        decision: { outcome: decision.outcome, reason: decision.reason },
+        checkin: decision.checkin,
+        sessionId,
+        unlockMs: unlock?.ms ?? 0,
+        flags: [...decision.flags],
+        cache: ev.cache,
+      }));
+      for (const effect of decision.effects) {
+        switch (effect.type) {
+          case 'check-in':
+            if (sessionId === null) break;
+            options.sessions.open({
+              id: sessionId,
+              personId: effect.personId,
+              at,
+              source: source.driver,
+              readerId: source.id,
+              doorId: source.doorId,
+              eventId: entry.id,
+              entitlementId: effect.entitlementId,
+              area: source.area,
+            });
+            break;
+          case 'check-out':
+            options.sessions.close(effect.sessionId, at, entry.id);
+            break;
+          case 'start-entitlement':
+            options.sessions.startEntitlement(effect.entitlementId, effect.personId, at, entry.id);
+            break;
+          case 'area':
+            options.sessions.setPresence(effect.personId, effect.area, effect.inside, at);
+            break;
+          case 'unlock':
+            break;
         }
-        if (checkOut !== undefined) options.sessions.close(checkOut.sessionId, at, entry.id);
-        return entry;
-      },
-    );
+      }
+      return entry;
+    });
   }
 
   get journalFailures(): number {
@@ -105,7 +177,7 @@ export class AccessPipeline {
   }
 
   /** Observe every completed decision (status page, tail, tests). */
-  onDecision(listener: (result: AccessResult, reader: ReaderConfig) => void): () => void {
+  onDecision(listener: (result: AccessResult, source: AccessSource) => void): () => void {
     this.#listeners.add(listener);
     return () => this.#listeners.delete(listener);
   }
@@ -115,7 +187,7 @@ export class AccessPipeline {
     driver.onRead((credential) => {
       try {
         const result = this.handle(reader, credential);
-        driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
+        if (result !== null) driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
       } catch (error) {
         // A bug here must not take the reader (or the process) down with it.
         this.#o.logger.error({ err: error, reader: reader.id }, 'failed to handle a read');
@@ -123,25 +195,57 @@ export class AccessPipeline {
     });
   }
 
-  /** Decide one read and carry out its effects. Synchronous up to the relay write. */
-  handle(reader: ReaderConfig, credential: PresentedCredential): AccessResult {
+  /** Decide one read at a configured reader and carry out its effects. Synchronous up to the relay write. */
+  handle(reader: ReaderConfig, credential: PresentedCredential): AccessResult | null {
+    return this.present(sourceOfReader(reader), credential);
+  }
+
+  /** Decide a credential presented at any source and carry out the decision. */
+  present(source: AccessSource, credential: PresentedCredential, options: EvaluateOptions = {}): AccessResult | null {
+    const evaluation = this.evaluate(source, credential, options);
+    return evaluation === null ? null : this.commit(source, evaluation);
+  }
+
+  /**
+   * Decide without carrying anything out: the Wi-Fi answers an Access-Request
+   * from this and checks in only on Accounting-Start. Null for input that is
+   * not a credential (keystrokes still being assembled).
+   */
+  evaluate(source: AccessSource, credential: PresentedCredential, options: EvaluateOptions = {}): Evaluation | null {
     const o = this.#o;
-    const at = this.#now();
-    const value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
+    const at = options.at ?? this.#now();
+    let value: string;
+    let credentialKind: Evaluation['credentialKind'];
+    switch (credential.kind) {
+      case 'card':
+        value = credential.number.reveal();
+        credentialKind = 'card';
+        break;
+      case 'keypad':
+        value = credential.code.reveal();
+        credentialKind = 'keypad';
+        break;
+      default:
+        // Keystrokes are assembled into a code before they get here.
+        o.logger.debug({ source: source.id, kind: (credential as { kind: string }).kind }, 'ignored a presentation that is not a whole credential');
+        return null;
+    }
     let lookup: Buffer;
     let known = true;
     try {
-      lookup = o.hasher.lookupOf(credential.kind, value);
+      lookup = o.hasher.lookupOf(credentialKind, value);
     } catch (error) {
       if (!(error instanceof CredentialFormatError)) throw error;
       // Malformed input (3 digits, letters) can match nothing; still fingerprint it for the log.
-      lookup = o.hasher.lookup(credential.kind === 'card' ? 'card' : 'code', value);
+      lookup = o.hasher.lookup(credentialKind === 'card' ? 'card' : 'code', value);
       known = false;
     }
     const fp = fingerprint(lookup);
-    const door = reader.door === undefined ? null : (o.doors.get(reader.door) ?? null);
+    const door = source.doorId === null ? null : (o.doors.get(source.doorId) ?? null);
+    const local = siteLocalTime(at, o.timezone);
     // Read with the candidates, in the same turn: a swap cannot come between them.
     const state = o.cache.state();
+    const site = this.#siteRules(state);
     const fresh = freshness(state.syncedAt, at, o.staleness?.staleAfterMs ?? null);
     const cache: AccessEvent['cache'] = {
       version: state.version,
@@ -149,45 +253,83 @@ export class AccessPipeline {
       ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
       stale: fresh.stale,
     };
+    let candidates: Candidate[] = known ? o.cache.candidates(lookup, { at, monthStart: local.monthStart, area: source.area }) : [];
+    const restrictTo = options.restrictTo;
+    if (restrictTo !== undefined && candidates.length > 0 && candidates.every((c) => c.person.id === candidates[0]?.person.id)) {
+      if (!restrictTo(candidates[0]?.person.id ?? '')) candidates = [];
+    }
     const decision = decide({
       at,
-      local: siteLocalTime(at, o.timezone),
-      reader: { id: reader.id, mode: reader.mode },
+      local,
+      holiday: site.holidays.has(local.date),
+      reader: { id: source.id, mode: source.mode, channel: source.channel, area: this.#area(source.area) },
       door: door?.policy() ?? null,
-      candidates: known ? o.cache.candidates(lookup) : [],
+      candidates,
       cache: { stale: fresh.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
+      clock: o.clock?.() ?? TRUSTED_CLOCK,
+      visitorTokens: site.tokens,
     });
+    return { at, decision, fingerprint: fp, credentialKind, cache };
+  }
 
+  /** Carry out an evaluated decision: door first, then journal and sessions in one transaction. */
+  commit(source: AccessSource, evaluation: Evaluation): AccessResult {
+    const o = this.#o;
+    const { decision } = evaluation;
     for (const effect of decision.effects) {
       if (effect.type === 'unlock') o.doors.get(effect.doorId)?.unlock(effect.ms);
     }
 
     let event: JournalEntry | null = null;
     try {
-      event = this.#persist(reader, credential.kind, fp, decision, at, cache);
+      event = this.#persist(source, evaluation);
     } catch (error) {
       // The door has already been served; losing the record is reported loudly.
       this.#journalFailures++;
-      o.logger.error({ err: error, reader: reader.id, fp }, 'could not journal a decision');
+      o.logger.error({ err: error, reader: source.id, fp: evaluation.fingerprint }, 'could not journal a decision');
     }
 
     o.logger.info(
       {
-        reader: reader.id,
-        door: reader.door ?? null,
-        fp,
+        reader: source.id,
+        channel: source.channel,
+        door: source.doorId,
+        fp: evaluation.fingerprint,
         person: decision.person?.id ?? null,
         outcome: decision.outcome,
         reason: decision.reason,
         checkin: decision.checkin,
-        cacheVersion: cache.version,
-        stale: cache.stale,
+        flags: decision.flags.length > 0 ? decision.flags : undefined,
+        cacheVersion: evaluation.cache.version,
+        stale: evaluation.cache.stale,
         seq: event?.seq ?? null,
       },
       'access decision',
     );
-    const result: AccessResult = { decision, fingerprint: fp, event };
-    for (const listener of this.#listeners) listener(result, reader);
+    const result: AccessResult = { decision, fingerprint: evaluation.fingerprint, event };
+    for (const listener of this.#listeners) listener(result, source);
     return result;
+  }
+
+  #area(id: string | null): AreaPolicy | null {
+    if (id === null) return null;
+    const area = this.#o.areas?.[id];
+    if (area === undefined) return null;
+    return { id, antiPassback: area.antiPassback, timedMs: area.timedS * 1000 };
+  }
+
+  /** Site settings and holidays, re-read only when the data in force changes. */
+  #siteRules(state: CacheState): { holidays: ReadonlySet<string>; tokens: VisitorTokenPolicy } {
+    const cached = this.#settingsFor;
+    if (cached !== null && cached.appliedAt === state.appliedAt && cached.gen === state.gen) return cached;
+    const settings = this.#o.cache.settings();
+    const holidays = new Set([...(this.#o.holidays ?? []), ...(settings?.holidays.map((h) => h.date) ?? [])]);
+    const tokens: VisitorTokenPolicy = {
+      minutes: settings?.visitorTokenMinutes ?? 24 * 60,
+      start: settings?.visitorTokenStart ?? 'first-checkin',
+    };
+    const fresh = { appliedAt: state.appliedAt, gen: state.gen, holidays, tokens };
+    this.#settingsFor = fresh;
+    return fresh;
   }
 }

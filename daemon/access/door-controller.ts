@@ -71,7 +71,13 @@ export class DoorController {
   }
 
   policy(): DoorPolicy {
-    return { id: this.id, pulseMs: this.#config.pulseMs, mode: this.#mode, schedule: this.#schedule };
+    return {
+      id: this.id,
+      pulseMs: this.#config.pulseMs,
+      extendedPulseMs: this.#config.extendedPulseMs ?? null,
+      mode: this.#mode,
+      schedule: this.#schedule,
+    };
   }
 
   status(): DoorStatus {

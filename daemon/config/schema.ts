@@ -32,6 +32,7 @@ export const scheduleSchema = z
     fri: weekday,
     sat: weekday,
     sun: weekday,
+    hol: weekday.describe('Windows on site holidays (config holidays and the synced ones); none = closed.'),
   })
   .strict()
   .describe('Weekly windows in the site time zone during which a door accepts credentials.');
@@ -142,6 +143,9 @@ const readerCommon = {
   id,
   door: id.optional().describe('Door this reader opens. A reader without a door only checks people in and out.'),
   mode: readerModeSchema,
+  area: id
+    .optional()
+    .describe('Anti-passback area (config areas) this reader leads into (entry, toggle, access-only) or out of (exit).'),
 };
 
 export const readerSchema = z.discriminatedUnion('driver', [
@@ -360,11 +364,55 @@ export const configSchema = z
               .describe('fail-secure (strike): energise to unlock. fail-safe (maglock): energise to lock; unlocked without power.'),
             pulseMs: z.number().int().min(200).max(60_000).default(3000).describe('How long a granted door stays unlocked.'),
             schedule: id.optional().describe('Name of a schedule; without one the door accepts credentials at any time.'),
+            extendedPulseMs: z
+              .number()
+              .int()
+              .min(200)
+              .max(120_000)
+              .optional()
+              .describe('Unlock time for people who need longer (synced extendedUnlock, accessibility); defaults to pulseMs.'),
           })
           .strict(),
       )
       .default([]),
     readers: z.array(readerSchema).default([]),
+    holidays: z
+      .array(
+        z
+          .object({
+            date: z.string().regex(/^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])$/, 'expected "YYYY-MM-DD"'),
+            name: z.string().optional(),
+          })
+          .strict(),
+      )
+      .default([])
+      .describe('Site holidays (site-local dates) on which schedules use their "hol" windows; the cloud may add more through the sync.'),
+    areas: z
+      .record(
+        id,
+        z
+          .object({
+            antiPassback: z
+              .enum(['off', 'soft', 'hard', 'timed'])
+              .default('soft')
+              .describe('soft: grant and flag a second entry without an exit; hard: deny it; timed: deny re-entry within timedS. Hard and timed degrade to soft while the cache is stale.'),
+            timedS: z.number().int().min(1).max(86_400).default(300).describe('timed: how long after entering a re-entry is refused.'),
+          })
+          .strict(),
+      )
+      .default({})
+      .describe('Areas for anti-passback and occupancy; readers name the area they lead into.'),
+    time: z
+      .object({
+        unsyncedClock: z
+          .enum(['trust', 'always-allowed-only', 'deny'])
+          .default('trust')
+          .describe(
+            'What grants do while the system clock has not been synchronised since boot (passes, tokens and schedules all depend on it): trust it (and flag the events), admit only the always-allowed group, or deny. Leaving is never refused.',
+          ),
+      })
+      .strict()
+      .default({ unsyncedClock: 'trust' }),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -381,6 +429,11 @@ export const configSchema = z
     cfg.readers.forEach((r, index) => {
       if (r.door !== undefined && !doorIds.has(r.door)) {
         ctx.addIssue({ code: 'custom', path: ['readers', index, 'door'], message: `no door with id "${r.door}"` });
+      }
+    });
+    cfg.readers.forEach((r, index) => {
+      if (r.area !== undefined && !(r.area in cfg.areas)) {
+        ctx.addIssue({ code: 'custom', path: ['readers', index, 'area'], message: `no area named "${r.area}"` });
       }
     });
     cfg.doors.forEach((d, index) => {

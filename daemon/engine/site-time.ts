@@ -1,7 +1,10 @@
 /**
- * Converting an instant to the site's local weekday and minute of day.
- * Pure (Intl with an explicit time zone does not depend on the host's TZ);
- * formatters are cached because constructing one costs far more than using it.
+ * Converting an instant to the site's calendar: local weekday, minute of day,
+ * date, and the instants at which the local day and month begin (day passes,
+ * plan limits, the daily cut-off). Pure: Intl with an explicit time zone does
+ * not depend on the host's TZ. Formatters and the current day's bounds are
+ * cached because computing them costs far more than reusing them, and nearly
+ * every read falls on the same local day as the one before.
  */
 import type { SiteLocalTime, Weekday } from './types.js';
 
@@ -13,8 +16,12 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
     f = new Intl.DateTimeFormat('en-US', {
       timeZone,
       weekday: 'short',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
       hour: '2-digit',
       minute: '2-digit',
+      second: '2-digit',
       hourCycle: 'h23',
     });
     formatters.set(timeZone, f);
@@ -32,14 +39,121 @@ const weekdays: Readonly<Record<string, Weekday>> = {
   Sun: 'sun',
 };
 
-export function siteLocalTime(epochMs: number, timeZone: string): SiteLocalTime {
-  let weekday: Weekday = 'mon';
-  let hour = 0;
-  let minute = 0;
+interface LocalParts {
+  readonly year: number;
+  readonly month: number;
+  readonly day: number;
+  readonly hour: number;
+  readonly minute: number;
+  readonly second: number;
+  readonly weekday: Weekday;
+}
+
+function localParts(epochMs: number, timeZone: string): LocalParts {
+  const p = { year: 1970, month: 1, day: 1, hour: 0, minute: 0, second: 0, weekday: 'mon' as Weekday };
   for (const part of formatter(timeZone).formatToParts(epochMs)) {
-    if (part.type === 'weekday') weekday = weekdays[part.value] ?? weekday;
-    else if (part.type === 'hour') hour = Number(part.value);
-    else if (part.type === 'minute') minute = Number(part.value);
+    switch (part.type) {
+      case 'weekday':
+        p.weekday = weekdays[part.value] ?? p.weekday;
+        break;
+      case 'year':
+        p.year = Number(part.value);
+        break;
+      case 'month':
+        p.month = Number(part.value);
+        break;
+      case 'day':
+        p.day = Number(part.value);
+        break;
+      case 'hour':
+        p.hour = Number(part.value);
+        break;
+      case 'minute':
+        p.minute = Number(part.value);
+        break;
+      case 'second':
+        p.second = Number(part.value);
+        break;
+      default:
+        break; // literals and separators
+    }
   }
-  return { weekday, minuteOfDay: hour * 60 + minute };
+  return p;
+}
+
+/** The site's UTC offset at an instant, in ms (local = utc + offset). */
+function offsetAt(epochMs: number, timeZone: string): number {
+  const p = localParts(epochMs, timeZone);
+  const asUtc = Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second);
+  return asUtc - (epochMs - (((epochMs % 1000) + 1000) % 1000));
+}
+
+/**
+ * The instant at which a local wall time occurs. Around a DST change the
+ * offset differs before and after, so it is looked up again at the guess; a
+ * local time that does not exist (spring forward) resolves to just after the gap.
+ */
+export function localInstant(year: number, month: number, day: number, minuteOfDay: number, timeZone: string): number {
+  const wall = Date.UTC(year, month - 1, day, 0, minuteOfDay);
+  let guess = wall - offsetAt(wall, timeZone);
+  guess = wall - offsetAt(guess, timeZone);
+  return guess;
+}
+
+interface DayBounds {
+  readonly timeZone: string;
+  readonly date: string;
+  readonly dayStart: number;
+  readonly dayEnd: number;
+  readonly monthStart: number;
+  readonly weekday: Weekday;
+}
+
+let lastDay: DayBounds | null = null;
+
+const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
+
+function dayBounds(epochMs: number, timeZone: string, p: LocalParts): DayBounds {
+  const dayStart = localInstant(p.year, p.month, p.day, 0, timeZone);
+  // Date.UTC rolls day 32 and month 13 over, so "the next day" needs no calendar here.
+  const next = new Date(Date.UTC(p.year, p.month - 1, p.day + 1));
+  const dayEnd = localInstant(next.getUTCFullYear(), next.getUTCMonth() + 1, next.getUTCDate(), 0, timeZone);
+  return {
+    timeZone,
+    date: `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}`,
+    dayStart,
+    dayEnd,
+    monthStart: localInstant(p.year, p.month, 1, 0, timeZone),
+    weekday: p.weekday,
+  };
+}
+
+export function siteLocalTime(epochMs: number, timeZone: string): SiteLocalTime {
+  const cached = lastDay;
+  if (cached !== null && cached.timeZone === timeZone && epochMs >= cached.dayStart && epochMs < cached.dayEnd) {
+    // Minutes since local midnight, without Intl: exact except on a DST-change
+    // day, which is computed in full below.
+    const dayLength = cached.dayEnd - cached.dayStart;
+    if (dayLength === 86_400_000) {
+      return {
+        weekday: cached.weekday,
+        minuteOfDay: Math.floor((epochMs - cached.dayStart) / 60_000),
+        date: cached.date,
+        dayStart: cached.dayStart,
+        dayEnd: cached.dayEnd,
+        monthStart: cached.monthStart,
+      };
+    }
+  }
+  const p = localParts(epochMs, timeZone);
+  const bounds = dayBounds(epochMs, timeZone, p);
+  lastDay = bounds;
+  return {
+    weekday: p.weekday,
+    minuteOfDay: p.hour * 60 + p.minute,
+    date: bounds.date,
+    dayStart: bounds.dayStart,
+    dayEnd: bounds.dayEnd,
+    monthStart: bounds.monthStart,
+  };
 }

@@ -7,6 +7,10 @@ import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
+import { AutoCheckout } from '../access/auto-checkout.js';
+import { ConflictReporter } from '../access/conflict-reporter.js';
+import type { CredentialConflict } from '../store/cache.js';
+import { ClockWatch } from './clock-watch.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
@@ -25,7 +29,7 @@ import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import type { Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
-import { accessTopic } from '../uplink/topics.js';
+import { accessTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
 
@@ -49,7 +53,15 @@ export interface GatewayStatusReport {
   readonly uplink: UplinkStatus;
   /** Remote commands and event acks; null without a cloud section and a broker. */
   readonly cloud: CloudChannelStatus | null;
-  readonly occupancy: { count: number; people: { personId: string; name: string; since: string; readerId: string | null }[] };
+  readonly occupancy: {
+    count: number;
+    byArea: { area: string | null; count: number }[];
+    people: { personId: string; name: string; since: string; readerId: string | null; area: string | null }[];
+  };
+  /** Cards and keypad codes held by several people (refused to all of them). */
+  readonly conflicts: readonly CredentialConflict[];
+  /** Whether the wall clock is believed, and how often it jumped. */
+  readonly clock: { trusted: boolean; synchronised: boolean | null; jumps: number; policy: string };
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -73,6 +85,11 @@ export class Gateway {
   readonly #cloud: CloudChannel | null;
   readonly #resyncListeners = new Set<(reason: string) => void>();
   readonly #control: ControlServer;
+  readonly clock: ClockWatch;
+  readonly autoCheckout: AutoCheckout;
+  readonly conflicts: ConflictReporter;
+  #conflictsCheckedFor: number | null | undefined = undefined;
+  #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
 
@@ -110,7 +127,38 @@ export class Gateway {
       );
     }
 
+    this.clock = new ClockWatch();
+    this.clock.onJump((deltaMs, at) => {
+      // A running visitor token keeps the time it had left (durations are monotonic).
+      const shifted = this.sessions.shiftEntitlementStarts(deltaMs, at);
+      this.#log.warn({ deltaMs: Math.round(deltaMs), shiftedTokenStarts: shifted }, 'the wall clock jumped');
+    });
+    const topicPrefix = config.mqtt?.topicPrefix ?? 'gatehouse/v1';
+    this.autoCheckout = new AutoCheckout({
+      siteId: config.site.id,
+      gatewayId: config.gateway.id,
+      timezone: config.site.timezone,
+      topic: gatewayTopic(topicPrefix, config.gateway.id, 'events/checkout'),
+      db: this.db,
+      cache: this.cache,
+      sessions: this.sessions,
+      journal: this.journal,
+      logger,
+    });
+    this.conflicts = new ConflictReporter({
+      db: this.db,
+      cache: this.cache,
+      journal: this.journal,
+      topic: gatewayTopic(topicPrefix, config.gateway.id, 'events/conflicts'),
+      siteId: config.site.id,
+      gatewayId: config.gateway.id,
+      logger,
+    });
+
     this.pipeline = new AccessPipeline({
+      areas: config.areas,
+      holidays: config.holidays.map((h) => h.date),
+      clock: () => ({ trusted: this.clock.trusted(), policy: config.time.unsyncedClock }),
       siteId: config.site.id,
       gatewayId: config.gateway.id,
       timezone: config.site.timezone,
@@ -171,6 +219,11 @@ export class Gateway {
     try {
       // Seeds an empty cache (awaited: readers start on data), then listens for the cloud.
       await gateway.sync.start();
+      await gateway.clock.start();
+      gateway.autoCheckout.start();
+      gateway.#checkConflicts();
+      gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
+      gateway.#policyTimer.unref();
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays) relay.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
@@ -199,6 +252,9 @@ export class Gateway {
 
   async #stop(): Promise<void> {
     if (this.#pruneTimer !== null) clearInterval(this.#pruneTimer);
+    if (this.#policyTimer !== null) clearInterval(this.#policyTimer);
+    this.clock.stop();
+    this.autoCheckout.stop();
     await this.#control.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
@@ -247,9 +303,30 @@ export class Gateway {
       cloud: this.#cloud?.status() ?? null,
       occupancy: {
         count: open.length,
-        people: open.map((s) => ({ personId: s.personId, name: s.personName, since: new Date(s.openedAt).toISOString(), readerId: s.readerId })),
+        byArea: this.sessions.occupancyByArea(),
+        people: open.map((s) => ({
+          personId: s.personId,
+          name: s.personName,
+          since: new Date(s.openedAt).toISOString(),
+          readerId: s.readerId,
+          area: s.area,
+        })),
       },
+      conflicts: this.conflicts.conflicts,
+      clock: { ...this.clock.status(), policy: config.time.unsyncedClock },
     };
+  }
+
+  /** Look for shared credentials whenever the data in force has changed. */
+  #checkConflicts(): void {
+    try {
+      const appliedAt = this.cache.state().appliedAt;
+      if (appliedAt === this.#conflictsCheckedFor) return;
+      this.#conflictsCheckedFor = appliedAt;
+      this.conflicts.check();
+    } catch (error) {
+      this.#log.error({ err: error }, 'could not check for credential conflicts');
+    }
   }
 
   /** Feed a simulated read (sim drivers only). */
@@ -263,8 +340,8 @@ export class Gateway {
     // The read goes through the driver, exactly like hardware, and the pipeline's
     // synchronous handling lets us capture its result.
     let result: AccessResult | undefined;
-    const off = this.pipeline.onDecision((r, reader) => {
-      if (reader.id === target.config.id) result = r;
+    const off = this.pipeline.onDecision((r, source) => {
+      if (source.id === target.config.id) result = r;
     });
     try {
       const delivered = target.handle.simulate(kind === 'card' ? { kind: 'card', number: secret } : { kind: 'keypad', code: secret });

@@ -104,22 +104,26 @@ export class CacheWriter {
       // Staging inserts plainly: a duplicate id within one data set is an error, not an update.
       insert: {
         person: db.prepare(
-          `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at, email_lookup, device_limit, network_checkin, extended_unlock, lockdown_override, usage_period_start, usage_checkins, usage_minutes, usage_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         credential: db.prepare(
           `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         entitlement: db.prepare(
-          `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         door: db.prepare(`INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)`),
         schedule: db.prepare(`INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)`),
       },
       // Deltas upsert: the record replaces whatever the cache had under its id.
       person: db.prepare(
-        `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at, email_lookup, device_limit, network_checkin, extended_unlock, lockdown_override, usage_period_start, usage_checkins, usage_minutes, usage_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (gen, id) DO UPDATE SET kind = excluded.kind, name = excluded.name, status = excluded.status, host_id = excluded.host_id,
-           always_allowed = excluded.always_allowed, expected_arrival = excluded.expected_arrival, updated_at = excluded.updated_at`,
+           always_allowed = excluded.always_allowed, expected_arrival = excluded.expected_arrival, updated_at = excluded.updated_at,
+           email_lookup = excluded.email_lookup, device_limit = excluded.device_limit, network_checkin = excluded.network_checkin,
+           extended_unlock = excluded.extended_unlock, lockdown_override = excluded.lockdown_override,
+           usage_period_start = excluded.usage_period_start, usage_checkins = excluded.usage_checkins,
+           usage_minutes = excluded.usage_minutes, usage_as_of = excluded.usage_as_of`,
       ),
       credential: db.prepare(
         `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -127,12 +131,14 @@ export class CacheWriter {
            valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status`,
       ),
       entitlement: db.prepare(
-        `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, name = excluded.name,
-           valid_from = excluded.valid_from, valid_to = excluded.valid_to, minutes_left = excluded.minutes_left, monthly_hours = excluded.monthly_hours`,
+           valid_from = excluded.valid_from, valid_to = excluded.valid_to, minutes_left = excluded.minutes_left, monthly_hours = excluded.monthly_hours,
+           monthly_checkins = excluded.monthly_checkins, doors = excluded.doors`,
       ),
       settings: db.prepare(
-        `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff) VALUES (?, ?, ?, ?, ?)`,
+        `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       hasSettings: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM cache_settings WHERE gen = ?`),
       door: db.prepare(
@@ -244,7 +250,16 @@ export class CacheWriter {
   }
 
   stageSettings(gen: number, settings: SiteSettings): void {
-    this.#s.settings.run(gen, settings.visitorTokenMinutes, settings.visitorTokenStart, settings.deviceLimit, settings.dailyCutoff);
+    this.#s.settings.run(
+      gen,
+      settings.visitorTokenMinutes,
+      settings.visitorTokenStart,
+      settings.deviceLimit,
+      settings.dailyCutoff,
+      settings.wifiIdleMinutes,
+      JSON.stringify(settings.holidays),
+      settings.kioskRegistration,
+    );
   }
 
   stageDoor(gen: number, door: DoorRecord, counts: StageCounts): void {
@@ -341,7 +356,27 @@ export class CacheWriter {
 
   #putPerson(gen: number, p: PersonRecord, at: number, counts: StageCounts, mode: 'insert' | 'upsert'): void {
     const stmt = mode === 'insert' ? this.#s.insert.person : this.#s.person;
-    stmt.run(gen, p.id, p.kind, p.name, p.status, p.hostId, p.alwaysAllowed ? 1 : 0, instant(p.expectedArrival), at);
+    const u = p.usage;
+    stmt.run(
+      gen,
+      p.id,
+      p.kind,
+      p.name,
+      p.status,
+      p.hostId,
+      p.alwaysAllowed ? 1 : 0,
+      instant(p.expectedArrival),
+      at,
+      p.email === null ? null : this.#hasher.emailLookup(p.email),
+      p.deviceLimit,
+      p.networkCheckin ? 1 : 0,
+      p.extendedUnlock ? 1 : 0,
+      p.lockdownOverride ? 1 : 0,
+      u === null ? null : instant(u.periodStart),
+      u?.checkins ?? null,
+      u?.minutes ?? null,
+      u === null ? null : instant(u.asOf),
+    );
     for (const c of p.credentials) this.#putCredential(gen, p.id, c, counts, mode);
     for (const e of p.entitlements) this.#putEntitlement(gen, p.id, e, counts, mode);
   }
@@ -363,7 +398,19 @@ export class CacheWriter {
 
   #putEntitlement(gen: number, personId: string, e: EntitlementRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
     const stmt = mode === 'insert' ? this.#s.insert.entitlement : this.#s.entitlement;
-    stmt.run(gen, e.id, personId, e.kind, e.name, instant(e.validFrom), instant(e.validTo), e.minutesLeft, e.monthlyHours);
+    stmt.run(
+      gen,
+      e.id,
+      personId,
+      e.kind,
+      e.name,
+      instant(e.validFrom),
+      instant(e.validTo),
+      e.minutesLeft,
+      e.monthlyHours,
+      e.monthlyCheckins,
+      e.doors === null ? null : JSON.stringify(e.doors),
+    );
     counts.entitlements++;
   }
 

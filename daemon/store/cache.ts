@@ -44,11 +44,38 @@ export interface CacheState {
   readonly issuedAt: number | null;
 }
 
+/** What the facts of a candidate depend on besides the credential: the instant, the month and the reader's area. */
+export interface CandidateContext {
+  readonly at: number;
+  /** Epoch ms of the start of the current calendar month at the site. */
+  readonly monthStart: number;
+  /** Anti-passback area of the reader, or null. */
+  readonly area: string | null;
+}
+
+/** Two or more people share one keypad code or card (ids only, never the value). */
+export interface CredentialConflict {
+  readonly namespace: 'card' | 'code';
+  /** First 8 hex digits of the keyed hash, as in events. */
+  readonly fingerprint: string;
+  readonly personIds: readonly string[];
+  readonly credentialIds: readonly string[];
+}
+
 interface CandidateRow {
   person_id: string;
   person_kind: PersonKind;
   person_status: PersonStatus;
   always_allowed: number;
+  extended_unlock: number;
+  lockdown_override: number;
+  network_checkin: number;
+  expected_arrival: number | null;
+  updated_at: number;
+  usage_period_start: number | null;
+  usage_checkins: number | null;
+  usage_minutes: number | null;
+  usage_as_of: number | null;
   credential_id: string;
   credential_kind: CredentialKind;
   credential_status: 'active' | 'revoked';
@@ -64,7 +91,32 @@ interface EntitlementRow {
   valid_from: number | null;
   valid_to: number | null;
   minutes_left: number | null;
+  monthly_hours: number | null;
+  monthly_checkins: number | null;
+  doors: string | null;
+  started_at: number | null;
 }
+
+interface UsageRow {
+  checkins: number | null;
+  ms: number | null;
+}
+
+const parseHolidays = (json: string): SiteSettings['holidays'] => {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value)) return [];
+  return value.flatMap((h: unknown) =>
+    typeof h === 'object' && h !== null && 'date' in h && typeof h.date === 'string'
+      ? [{ date: h.date, name: 'name' in h && typeof h.name === 'string' ? h.name : '' }]
+      : [],
+  );
+};
+
+const parseDoors = (json: string | null): readonly string[] | null => {
+  if (json === null) return null;
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((d): d is string => typeof d === 'string') : null;
+};
 
 interface StateRow {
   gen: number;
@@ -82,6 +134,9 @@ interface SettingsRow {
   visitor_token_start: SiteSettings['visitorTokenStart'];
   device_limit: number | null;
   daily_cutoff: string | null;
+  wifi_idle_minutes: number;
+  holidays: string;
+  kiosk_registration: SiteSettings['kioskRegistration'];
 }
 
 export class CredentialCache {
@@ -101,6 +156,8 @@ export class CredentialCache {
     this.#stmts = {
       candidates: db.prepare<[Buffer], CandidateRow>(`
         SELECT p.id AS person_id, p.kind AS person_kind, p.status AS person_status, p.always_allowed,
+               p.extended_unlock, p.lockdown_override, p.network_checkin, p.expected_arrival, p.updated_at,
+               p.usage_period_start, p.usage_checkins, p.usage_minutes, p.usage_as_of,
                c.id AS credential_id, c.kind AS credential_kind, c.status AS credential_status,
                c.valid_from AS credential_valid_from, c.valid_to AS credential_valid_to,
                s.id AS session_id, s.opened_at AS session_opened_at
@@ -110,13 +167,39 @@ export class CredentialCache {
         LEFT JOIN checkin_sessions s ON s.person_id = p.id AND s.closed_at IS NULL
         WHERE st.id = 1`),
       entitlements: db.prepare<[string], EntitlementRow>(`
-        SELECT e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left
+        SELECT e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours, e.monthly_checkins, e.doors,
+               x.started_at
         FROM sync_state st JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = ?
+        LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
         WHERE st.id = 1`),
+      // Check-ins opened since \`since\`, and checked-in time inside [since, at): open sessions count up to now.
+      usage: db.prepare<{ person: string; since: number; at: number }, UsageRow>(`
+        SELECT sum(opened_at >= $since) AS checkins,
+               sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, $since))) AS ms
+        FROM checkin_sessions
+        WHERE person_id = $person AND coalesce(closed_at, $at) > $since AND opened_at < $at`),
+      consumed: db.prepare<{ entitlement: string; since: number; at: number }, UsageRow>(`
+        SELECT 0 AS checkins, sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, $since))) AS ms
+        FROM checkin_sessions
+        WHERE entitlement_id = $entitlement AND coalesce(closed_at, $at) > $since AND opened_at < $at`),
+      presence: db.prepare<[string, string], { inside: number; changed_at: number }>(
+        `SELECT inside, changed_at FROM area_presence WHERE person_id = ? AND area = ?`,
+      ),
+      byEmail: db.prepare<[Buffer], { id: string }>(`
+        SELECT p.id FROM sync_state st JOIN cache_people p ON p.gen = st.gen AND p.email_lookup = ? WHERE st.id = 1`),
+      conflicts: db.prepare<[], { lookup: Buffer; kinds: string; people: string; credentials: string }>(`
+        SELECT c.lookup, group_concat(DISTINCT c.kind) AS kinds, group_concat(DISTINCT c.person_id) AS people,
+               group_concat(c.id) AS credentials
+        FROM sync_state st JOIN cache_credentials c ON c.gen = st.gen
+        WHERE st.id = 1 AND c.status = 'active' AND c.kind IN ('card', 'pin', 'visitor_code')
+        GROUP BY c.lookup HAVING count(DISTINCT c.person_id) > 1
+        ORDER BY c.lookup`),
       state: db.prepare<[], StateRow>(
         `SELECT gen, version, synced_at, applied_at, source, snapshot_id, checksum, issued_at FROM sync_state WHERE id = 1`,
       ),
-      settings: db.prepare<[], SettingsRow>(`SELECT visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff FROM site_settings`),
+      settings: db.prepare<[], SettingsRow>(
+        `SELECT visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration FROM site_settings`,
+      ),
       counts: db.prepare<[], { people: number; credentials: number; entitlements: number }>(
         `SELECT (SELECT count(*) FROM people) AS people, (SELECT count(*) FROM credentials) AS credentials, (SELECT count(*) FROM entitlements) AS entitlements`,
       ),
@@ -127,10 +210,55 @@ export class CredentialCache {
    * Everything the engine needs about each cached credential matching a lookup
    * key. The namespace is part of the keyed hash, so a card can never match a PIN.
    */
-  candidates(lookup: Buffer): Candidate[] {
+  candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
     const rows = this.#stmts.candidates.all(lookup);
-    return rows.map((r) => ({
-      person: { id: r.person_id, kind: r.person_kind, status: r.person_status, alwaysAllowed: r.always_allowed === 1 },
+    return rows.map((r) => this.#candidate(r, context));
+  }
+
+  /** People whose email hashes to this lookup (Wi-Fi and kiosk sign-in). */
+  peopleByEmail(emailLookup: Buffer): string[] {
+    return this.#stmts.byEmail.all(emailLookup).map((r) => r.id);
+  }
+
+  /**
+   * Active cards and keypad codes that belong to more than one person: the
+   * engine refuses them to everyone (ambiguous_credential); this says which.
+   */
+  conflicts(): CredentialConflict[] {
+    return this.#stmts.conflicts.all().map((r) => ({
+      namespace: r.kinds.split(',').includes('card') ? 'card' : 'code',
+      fingerprint: r.lookup.subarray(0, 4).toString('hex'),
+      personIds: r.people.split(',').sort(),
+      credentialIds: r.credentials.split(',').sort(),
+    }));
+  }
+
+  #candidate(r: CandidateRow, context: CandidateContext): Candidate {
+    const { at, monthStart } = context;
+    // The cloud's counters count while they are for this month; local
+    // check-ins after the instant they were computed are added to them.
+    const cloudCounts = r.usage_period_start !== null && r.usage_period_start >= monthStart && r.usage_as_of !== null;
+    const since = cloudCounts ? Math.max(monthStart, r.usage_as_of ?? monthStart) : monthStart;
+    const local = this.#stmts.usage.get({ person: r.person_id, since, at });
+    const usage = {
+      checkins: (cloudCounts ? (r.usage_checkins ?? 0) : 0) + (local?.checkins ?? 0),
+      minutes: (cloudCounts ? (r.usage_minutes ?? 0) : 0) + Math.floor((local?.ms ?? 0) / 60_000),
+    };
+    // A time pass's minutesLeft is as of the last sync of the person; time
+    // checked in on it since then is consumed locally.
+    const minutesAsOf = r.usage_as_of ?? r.updated_at;
+    const presence = context.area === null ? undefined : this.#stmts.presence.get(r.person_id, context.area);
+    return {
+      person: {
+        id: r.person_id,
+        kind: r.person_kind,
+        status: r.person_status,
+        alwaysAllowed: r.always_allowed === 1,
+        extendedUnlock: r.extended_unlock === 1,
+        lockdownOverride: r.lockdown_override === 1,
+        networkCheckin: r.network_checkin === 1,
+        expectedArrival: r.expected_arrival,
+      },
       credential: {
         id: r.credential_id,
         kind: r.credential_kind,
@@ -143,10 +271,19 @@ export class CredentialCache {
         kind: e.kind,
         validFrom: e.valid_from,
         validTo: e.valid_to,
-        minutesLeft: e.minutes_left,
+        minutesLeft:
+          e.minutes_left === null
+            ? null
+            : e.minutes_left - Math.ceil((this.#stmts.consumed.get({ entitlement: e.id, since: minutesAsOf, at })?.ms ?? 0) / 60_000),
+        monthlyHours: e.monthly_hours,
+        monthlyCheckins: e.monthly_checkins,
+        doors: parseDoors(e.doors),
+        startedAt: e.started_at,
       })),
       openSession: r.session_id === null ? null : { id: r.session_id, openedAt: r.session_opened_at ?? 0 },
-    }));
+      usage,
+      areaPresence: presence === undefined ? null : { inside: presence.inside === 1, changedAt: presence.changed_at },
+    };
   }
 
   state(): CacheState {
@@ -181,7 +318,15 @@ export class CredentialCache {
   settings(): SiteSettings | null {
     const r = this.#stmts.settings.get();
     if (r === undefined) return null;
-    return { visitorTokenMinutes: r.visitor_token_minutes, visitorTokenStart: r.visitor_token_start, deviceLimit: r.device_limit, dailyCutoff: r.daily_cutoff };
+    return {
+      visitorTokenMinutes: r.visitor_token_minutes,
+      visitorTokenStart: r.visitor_token_start,
+      deviceLimit: r.device_limit,
+      dailyCutoff: r.daily_cutoff,
+      wifiIdleMinutes: r.wifi_idle_minutes,
+      holidays: parseHolidays(r.holidays),
+      kioskRegistration: r.kiosk_registration,
+    };
   }
 
   /**

@@ -10,7 +10,7 @@
 import { createHmac } from 'node:crypto';
 import type { CredentialKind } from '../engine/types.js';
 
-export type LookupNamespace = 'card' | 'code';
+export type LookupNamespace = 'card' | 'code' | 'email';
 
 export const namespaceOf = (kind: CredentialKind): LookupNamespace => (kind === 'card' ? 'card' : 'code');
 
@@ -56,6 +56,14 @@ export class CredentialHasher {
   lookupOf(kind: CredentialKind | 'keypad', value: string): Buffer {
     if (kind === 'card') return this.lookup('card', canonicalCard(value));
     return this.lookup('code', canonicalCode(value));
+  }
+
+  /**
+   * The lookup key of an email address (Wi-Fi and kiosk sign-in). Compared
+   * case-insensitively, as mail systems do in practice, after trimming.
+   */
+  emailLookup(email: string): Buffer {
+    return this.lookup('email', email.trim().toLowerCase());
   }
 }
 

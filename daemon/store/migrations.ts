@@ -240,4 +240,101 @@ export const migrations: readonly string[] = [
   -- With a cloud section, delivery completes with acked_at instead of published_at.
   CREATE INDEX journal_unacked ON journal (seq) WHERE acked_at IS NULL;
   `,
+  /* 4: policy facts: Wi-Fi identity, plan limits, accessibility, local first-use and areas */ `
+  -- The email a person signs in to the Wi-Fi with, as a keyed hash like every
+  -- credential (namespace "email", lowercased): enough to match, never readable.
+  ALTER TABLE cache_people ADD COLUMN email_lookup BLOB;
+  ALTER TABLE cache_people ADD COLUMN device_limit INTEGER;
+  ALTER TABLE cache_people ADD COLUMN network_checkin INTEGER NOT NULL DEFAULT 1 CHECK (network_checkin IN (0, 1));
+  ALTER TABLE cache_people ADD COLUMN extended_unlock INTEGER NOT NULL DEFAULT 0 CHECK (extended_unlock IN (0, 1));
+  ALTER TABLE cache_people ADD COLUMN lockdown_override INTEGER NOT NULL DEFAULT 0 CHECK (lockdown_override IN (0, 1));
+  -- The cloud's usage counters for the current month, as of usage_as_of.
+  ALTER TABLE cache_people ADD COLUMN usage_period_start INTEGER;
+  ALTER TABLE cache_people ADD COLUMN usage_checkins INTEGER;
+  ALTER TABLE cache_people ADD COLUMN usage_minutes INTEGER;
+  ALTER TABLE cache_people ADD COLUMN usage_as_of INTEGER;
+  CREATE INDEX cache_people_by_email ON cache_people (gen, email_lookup) WHERE email_lookup IS NOT NULL;
+
+  ALTER TABLE cache_entitlements ADD COLUMN monthly_checkins INTEGER;
+  -- JSON array of door ids the entitlement opens; NULL = every door of the site.
+  ALTER TABLE cache_entitlements ADD COLUMN doors TEXT;
+
+  ALTER TABLE cache_settings ADD COLUMN wifi_idle_minutes INTEGER NOT NULL DEFAULT 15;
+  -- JSON array of {date: "YYYY-MM-DD", name}.
+  ALTER TABLE cache_settings ADD COLUMN holidays TEXT NOT NULL DEFAULT '[]';
+  ALTER TABLE cache_settings ADD COLUMN kiosk_registration TEXT NOT NULL DEFAULT 'register-and-checkin'
+    CHECK (kiosk_registration IN ('off', 'register', 'register-and-checkin'));
+
+  DROP VIEW people;
+  CREATE VIEW people AS
+    SELECT p.id, p.kind, p.name, p.status, p.host_id, p.always_allowed, p.expected_arrival, p.updated_at,
+           p.email_lookup, p.device_limit, p.network_checkin, p.extended_unlock, p.lockdown_override,
+           p.usage_period_start, p.usage_checkins, p.usage_minutes, p.usage_as_of
+    FROM cache_people p JOIN sync_state s ON s.id = 1 AND p.gen = s.gen;
+  DROP VIEW entitlements;
+  CREATE VIEW entitlements AS
+    SELECT e.id, e.person_id, e.kind, e.name, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours,
+           e.monthly_checkins, e.doors
+    FROM cache_entitlements e JOIN sync_state s ON s.id = 1 AND e.gen = s.gen;
+  DROP VIEW site_settings;
+  CREATE VIEW site_settings AS
+    SELECT t.visitor_token_minutes, t.visitor_token_start, t.device_limit, t.daily_cutoff,
+           t.wifi_idle_minutes, t.holidays, t.kiosk_registration
+    FROM cache_settings t JOIN sync_state s ON s.id = 1 AND t.gen = s.gen;
+
+  -- Local facts that outlive any generation (the cloud learns them from events):
+  -- when a visitor token started (first check-in policy) and on which day a
+  -- day pass was first used. Keyed by entitlement id.
+  CREATE TABLE entitlement_starts (
+    entitlement_id TEXT PRIMARY KEY,
+    person_id      TEXT NOT NULL,
+    started_at     INTEGER NOT NULL,
+    event_id       TEXT NOT NULL
+  ) STRICT;
+
+  -- Which entitlement a check-in was granted on (time passes consume minutes
+  -- from it) and which area the session is in (occupancy).
+  ALTER TABLE checkin_sessions ADD COLUMN entitlement_id TEXT;
+  ALTER TABLE checkin_sessions ADD COLUMN area TEXT;
+  ALTER TABLE checkin_sessions ADD COLUMN close_reason TEXT;
+  CREATE INDEX checkin_sessions_by_person_time ON checkin_sessions (person_id, opened_at);
+
+  -- Anti-passback: where each person was last seen going, per area.
+  -- Room for phone credentials (BLE work): a static beacon id is hashed like
+  -- a card; a phone's rolling-token key is the one value that must be usable,
+  -- not only comparable, so it is kept encrypted under a key derived from the
+  -- site key (secret), never in plaintext. SQLite cannot change a CHECK in
+  -- place: the table is rebuilt.
+  DROP VIEW credentials;
+  CREATE TABLE cache_credentials_v4 (
+    gen        INTEGER NOT NULL,
+    id         TEXT NOT NULL,
+    person_id  TEXT NOT NULL,
+    kind       TEXT NOT NULL CHECK (kind IN ('card', 'pin', 'visitor_code', 'ble_beacon', 'ble_key')),
+    lookup     BLOB NOT NULL,
+    valid_from INTEGER,
+    valid_to   INTEGER,
+    status     TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'revoked')),
+    secret     BLOB,
+    PRIMARY KEY (gen, id),
+    FOREIGN KEY (gen, person_id) REFERENCES cache_people (gen, id) ON DELETE CASCADE
+  ) STRICT;
+  INSERT INTO cache_credentials_v4 (gen, id, person_id, kind, lookup, valid_from, valid_to, status)
+    SELECT gen, id, person_id, kind, lookup, valid_from, valid_to, status FROM cache_credentials;
+  DROP TABLE cache_credentials;
+  ALTER TABLE cache_credentials_v4 RENAME TO cache_credentials;
+  CREATE INDEX cache_credentials_by_lookup ON cache_credentials (gen, lookup);
+  CREATE INDEX cache_credentials_by_person ON cache_credentials (gen, person_id);
+  CREATE VIEW credentials AS
+    SELECT c.id, c.person_id, c.kind, c.lookup, c.valid_from, c.valid_to, c.status
+    FROM cache_credentials c JOIN sync_state s ON s.id = 1 AND c.gen = s.gen;
+
+  CREATE TABLE area_presence (
+    person_id  TEXT NOT NULL,
+    area       TEXT NOT NULL,
+    inside     INTEGER NOT NULL CHECK (inside IN (0, 1)),
+    changed_at INTEGER NOT NULL,
+    PRIMARY KEY (person_id, area)
+  ) STRICT;
+  `,
 ];

@@ -13,7 +13,11 @@ export interface OpenSession {
   readonly source: string;
   readonly readerId: string | null;
   readonly doorId: string | null;
+  readonly area: string | null;
 }
+
+/** Why a session ended: a check-out by the person, or one the gateway made. */
+export type CloseReason = 'checkout' | 'daily_cutoff' | 'inactivity' | 'remote';
 
 interface OpenRow {
   id: string;
@@ -23,6 +27,7 @@ interface OpenRow {
   source: string;
   reader_id: string | null;
   door_id: string | null;
+  area: string | null;
 }
 
 export class CheckinSessions {
@@ -31,41 +36,127 @@ export class CheckinSessions {
   constructor(db: Db) {
     this.#stmts = {
       open: db.prepare(
-        `INSERT INTO checkin_sessions (id, person_id, opened_at, source, reader_id, door_id, open_event_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO checkin_sessions (id, person_id, opened_at, source, reader_id, door_id, open_event_id, entitlement_id, area)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       close: db.prepare(
-        `UPDATE checkin_sessions SET closed_at = ?, close_event_id = ? WHERE id = ? AND closed_at IS NULL`,
+        `UPDATE checkin_sessions SET closed_at = ?, close_event_id = ?, close_reason = ? WHERE id = ? AND closed_at IS NULL`,
       ),
       list: db.prepare<[], OpenRow>(`
-        SELECT s.id, s.person_id, p.name AS person_name, s.opened_at, s.source, s.reader_id, s.door_id
+        SELECT s.id, s.person_id, p.name AS person_name, s.opened_at, s.source, s.reader_id, s.door_id, s.area
         FROM checkin_sessions s LEFT JOIN people p ON p.id = s.person_id
         WHERE s.closed_at IS NULL ORDER BY s.opened_at`),
+      openOf: db.prepare<[string], OpenRow>(`
+        SELECT s.id, s.person_id, p.name AS person_name, s.opened_at, s.source, s.reader_id, s.door_id, s.area
+        FROM checkin_sessions s LEFT JOIN people p ON p.id = s.person_id
+        WHERE s.person_id = ? AND s.closed_at IS NULL`),
+      openBefore: db.prepare<[number], OpenRow>(`
+        SELECT s.id, s.person_id, p.name AS person_name, s.opened_at, s.source, s.reader_id, s.door_id, s.area
+        FROM checkin_sessions s LEFT JOIN people p ON p.id = s.person_id
+        WHERE s.closed_at IS NULL AND s.opened_at < ? ORDER BY s.opened_at`),
       count: db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM checkin_sessions WHERE closed_at IS NULL`),
+      byArea: db.prepare<[], { area: string | null; n: number }>(
+        `SELECT area, count(*) AS n FROM checkin_sessions WHERE closed_at IS NULL GROUP BY area ORDER BY area`,
+      ),
+      startEntitlement: db.prepare(
+        `INSERT INTO entitlement_starts (entitlement_id, person_id, started_at, event_id) VALUES (?, ?, ?, ?) ON CONFLICT (entitlement_id) DO NOTHING`,
+      ),
+      setPresence: db.prepare(
+        `INSERT INTO area_presence (person_id, area, inside, changed_at) VALUES (?, ?, ?, ?)
+         ON CONFLICT (person_id, area) DO UPDATE SET inside = excluded.inside, changed_at = excluded.changed_at`,
+      ),
+      leaveAllAreas: db.prepare(`UPDATE area_presence SET inside = 0, changed_at = ? WHERE person_id = ? AND inside = 1`),
+      shiftStarts: db.prepare(`UPDATE entitlement_starts SET started_at = started_at + ? WHERE started_at + ? <= ?`),
     };
   }
 
-  open(session: { id: string; personId: string; at: number; source: string; readerId: string | null; doorId: string | null; eventId: string }): void {
-    this.#stmts.open.run(session.id, session.personId, session.at, session.source, session.readerId, session.doorId, session.eventId);
+  open(session: {
+    id: string;
+    personId: string;
+    at: number;
+    source: string;
+    readerId: string | null;
+    doorId: string | null;
+    eventId: string;
+    entitlementId?: string | null;
+    area?: string | null;
+  }): void {
+    this.#stmts.open.run(
+      session.id,
+      session.personId,
+      session.at,
+      session.source,
+      session.readerId,
+      session.doorId,
+      session.eventId,
+      session.entitlementId ?? null,
+      session.area ?? null,
+    );
   }
 
   /** Returns false when the session was already closed (nothing changes). */
-  close(sessionId: string, at: number, eventId: string): boolean {
-    return this.#stmts.close.run(at, eventId, sessionId).changes === 1;
+  close(sessionId: string, at: number, eventId: string, reason: CloseReason = 'checkout'): boolean {
+    return this.#stmts.close.run(at, eventId, reason, sessionId).changes === 1;
+  }
+
+  /** The person's open session, or null. */
+  openSessionOf(personId: string): OpenSession | null {
+    const r = this.#stmts.openOf.get(personId);
+    return r === undefined ? null : toSession(r);
+  }
+
+  /** Sessions opened before an instant and still open (the daily cut-off closes them). */
+  openBefore(at: number): OpenSession[] {
+    return this.#stmts.openBefore.all(at).map(toSession);
+  }
+
+  /** Record the first use of a visitor token or day pass; the first record wins. */
+  startEntitlement(entitlementId: string, personId: string, at: number, eventId: string): void {
+    this.#stmts.startEntitlement.run(entitlementId, personId, at, eventId);
+  }
+
+  /** Anti-passback: the person went into (or out of) an area. */
+  setPresence(personId: string, area: string, inside: boolean, at: number): void {
+    this.#stmts.setPresence.run(personId, area, inside ? 1 : 0, at);
+  }
+
+  /** A gateway-made check-out (cut-off, inactivity) also ends presence in every area. */
+  leaveAllAreas(personId: string, at: number): void {
+    this.#stmts.leaveAllAreas.run(at, personId);
+  }
+
+  /**
+   * The wall clock jumped by `deltaMs` (see runtime/clock-watch.ts): move
+   * recorded token starts with it, so a running token keeps the time it had
+   * left, neither extended nor shortened by the jump.
+   */
+  shiftEntitlementStarts(deltaMs: number, before: number): number {
+    return this.#stmts.shiftStarts.run(deltaMs, deltaMs, before).changes;
+  }
+
+  /** Who is in, per area (null = sessions without an area). */
+  occupancyByArea(): { area: string | null; count: number }[] {
+    return this.#stmts.byArea.all().map((r) => ({ area: r.area, count: r.n }));
   }
 
   openSessions(): OpenSession[] {
-    return this.#stmts.list.all().map((r) => ({
-      id: r.id,
-      personId: r.person_id,
-      personName: r.person_name ?? '(removed)',
-      openedAt: r.opened_at,
-      source: r.source,
-      readerId: r.reader_id,
-      doorId: r.door_id,
-    }));
+    return this.#stmts.list.all().map(toSession);
   }
 
   occupancy(): number {
     return this.#stmts.count.get()?.n ?? 0;
   }
+}
+
+function toSession(r: OpenRow): OpenSession {
+  return {
+    id: r.id,
+    personId: r.person_id,
+    personName: r.person_name ?? '(removed)',
+    openedAt: r.opened_at,
+    source: r.source,
+    readerId: r.reader_id,
+    doorId: r.door_id,
+    area: r.area,
+  };
 }

@@ -44,7 +44,30 @@ export const entitlementRecordSchema = z
       .max(744)
       .nullable()
       .default(null)
-      .describe("A plan's limit of checked-in hours per month (the platform's HoursMonthLimit); null = unlimited. Stored; enforced by a later policy."),
+      .describe("A plan's limit of checked-in hours per calendar month in the site time zone (the platform's HoursMonthLimit); null = unlimited."),
+    monthlyCheckins: z
+      .number()
+      .int()
+      .positive()
+      .max(10_000)
+      .nullable()
+      .default(null)
+      .describe("A plan's limit of check-ins per calendar month (the platform's CheckinMonthLimit); null = unlimited."),
+    doors: z
+      .array(cloudId)
+      .max(1_000)
+      .nullable()
+      .default(null)
+      .describe('Door ids this entitlement opens; null = every door of the site. Check-in without a door is always covered.'),
+  })
+  .strict();
+
+export const usageRecordSchema = z
+  .object({
+    periodStart: isoInstant.describe('Start of the calendar month (site time zone) the counters are for.'),
+    checkins: z.number().int().nonnegative().describe('Check-ins the cloud counted this month.'),
+    minutes: z.number().int().nonnegative().describe('Checked-in minutes the cloud counted this month.'),
+    asOf: isoInstant.describe('When the cloud computed the counters; local check-ins after this instant are added.'),
   })
   .strict();
 
@@ -59,7 +82,29 @@ export const personRecordSchema = z
       .boolean()
       .default(false)
       .describe('Member of the always-allowed group (site staff): keeps access when the cache is stale and cloud.stalePolicy is always-allowed-only.'),
-    expectedArrival: isoInstant.nullable().default(null).describe("A visitor's expected arrival; stored for the visitor-token policy."),
+    expectedArrival: isoInstant
+      .nullable()
+      .default(null)
+      .describe("A visitor's expected arrival: the start of the visitor token when settings.visitorTokenStart is expected-arrival."),
+    email: z
+      .string()
+      .max(320)
+      .regex(/^[^\s@]+@[^\s@]+$/, 'expected an email address')
+      .nullable()
+      .default(null)
+      .describe('Email the person signs in to the Wi-Fi and the kiosk with; stored only as a keyed hash (case-insensitive).'),
+    deviceLimit: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .nullable()
+      .default(null)
+      .describe("Maximum Wi-Fi devices for this person, overriding settings.deviceLimit (the platform's per-visitor override)."),
+    networkCheckin: z.boolean().default(true).describe('Whether joining the Wi-Fi may check this person in.'),
+    extendedUnlock: z.boolean().default(false).describe("Accessibility: doors stay unlocked for the door's extendedPulseMs."),
+    lockdownOverride: z.boolean().default(false).describe('Member of the lockdown override group: passes doors that are locked down.'),
+    usage: usageRecordSchema.nullable().default(null).describe("The cloud's counters for plan limits; null = none counted this month."),
     credentials: z.array(credentialRecordSchema).max(64).default([]),
     entitlements: z.array(entitlementRecordSchema).max(256).default([]),
   })
@@ -85,6 +130,29 @@ export const siteSettingsSchema = z
       .nullable()
       .default(null)
       .describe('Site-local time at which everyone still checked in is checked out; null = none.'),
+    wifiIdleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(24 * 60)
+      .default(15)
+      .describe('A Wi-Fi device inactive for this long is checked out (the platform uses 15 minutes).'),
+    holidays: z
+      .array(
+        z
+          .object({
+            date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected "YYYY-MM-DD"'),
+            name: z.string().max(200).default(''),
+          })
+          .strict(),
+      )
+      .max(1_000)
+      .default([])
+      .describe('Site holidays (site-local dates): door schedules use their "hol" windows on these days.'),
+    kioskRegistration: z
+      .enum(['off', 'register', 'register-and-checkin'])
+      .default('register-and-checkin')
+      .describe('Whether unregistered visitors may register at the kiosk, and whether that checks them in.'),
   })
   .strict()
   .describe('Site settings; stored with the data set, used by policies that build on them.');
@@ -125,5 +193,6 @@ export type EntitlementRecord = z.infer<typeof entitlementRecordSchema>;
 export type SiteSettings = z.infer<typeof siteSettingsSchema>;
 export type DoorRecord = z.infer<typeof doorRecordSchema>;
 export type ScheduleRecord = z.infer<typeof scheduleRecordSchema>;
+export type UsageRecord = z.infer<typeof usageRecordSchema>;
 
 export const defaultSiteSettings: SiteSettings = siteSettingsSchema.parse({});

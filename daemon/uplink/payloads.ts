@@ -15,6 +15,11 @@ export const decisionReasonSchema = z.enum([
   'outside_schedule',
   'door_locked_down',
   'cache_stale',
+  'no_access_to_door',
+  'plan_limit_reached',
+  'anti_passback',
+  'clock_untrusted',
+  'network_checkin_not_allowed',
 ]);
 
 export const accessEventSchema = z
@@ -32,6 +37,9 @@ export const accessEventSchema = z
     gatewayId: z.string(),
     readerId: z.string(),
     doorId: z.string().nullable(),
+    channel: z
+      .enum(['door', 'wifi', 'kiosk', 'ble'])
+      .describe('Where the credential was presented: a door reader, the Wi-Fi (RADIUS), the check-in kiosk, a BLE reader.'),
     credential: z
       .object({
         kind: z.enum(['card', 'keypad']),
@@ -54,6 +62,11 @@ export const accessEventSchema = z
       .describe('Effect on presence: failed = a check-in attempt without a valid pass (the platform\'s "failed check-in").'),
     sessionId: z.string().nullable().describe('Check-in session opened or closed by this event.'),
     unlockMs: z.number().int().nonnegative().describe('How long the door was unlocked; 0 when it was not.'),
+    flags: z
+      .array(z.enum(['anti_passback_soft', 'anti_passback_degraded', 'clock_untrusted', 'extended_unlock']))
+      .describe(
+        'Remarks that did not change the outcome: anti_passback_soft = entered again without leaving (or left without entering) under a soft rule; anti_passback_degraded = a hard rule let it pass because the data may be stale; clock_untrusted = the system clock was not synchronised; extended_unlock = the accessibility pulse was used.',
+      ),
     cache: z
       .object({
         version: z.number().int().nonnegative().describe('Cloud data version of the cache the decision was made on; 0 = never synced.'),
@@ -64,6 +77,50 @@ export const accessEventSchema = z
       .strict(),
   })
   .strict();
+
+const eventStamp = {
+  eventId: z.string().describe('UUIDv7, unique per event; the cloud deduplicates by it.'),
+  bootId: z.string().describe('Random id of the daemon run that wrote the event.'),
+  seq: z.number().int().positive().describe('Per-gateway sequence number, shared by all event topics.'),
+  ts: z.string().describe('When it happened, ISO 8601 UTC with milliseconds.'),
+  siteId: z.string(),
+  gatewayId: z.string(),
+};
+
+export const checkoutEventSchema = z
+  .object({
+    schema: z.literal('gatehouse.checkout/1'),
+    ...eventStamp,
+    person: z.object({ id: z.string() }).strict(),
+    sessionId: z.string().describe('The check-in session closed (opened by an access event with the same sessionId).'),
+    openedAt: z.string().describe('When the session was opened, ISO 8601 UTC.'),
+    reason: z
+      .enum(['daily_cutoff', 'inactivity', 'remote'])
+      .describe("Why the gateway checked the person out: the site's daily cut-off, Wi-Fi inactivity, or a remote command."),
+  })
+  .strict()
+  .describe('A check-out the gateway made on its own (a check-out by a credential is an access event).');
+
+export const conflictReportSchema = z
+  .object({
+    schema: z.literal('gatehouse.conflicts/1'),
+    ...eventStamp,
+    cacheVersion: z.number().int().nonnegative(),
+    conflicts: z
+      .array(
+        z
+          .object({
+            namespace: z.enum(['card', 'code']).describe('code = PINs and visitor codes, which share the keypads.'),
+            fingerprint: z.string().describe('First 8 hex digits of the keyed hash of the shared value.'),
+            personIds: z.array(z.string()).min(2),
+            credentialIds: z.array(z.string()).min(2),
+          })
+          .strict(),
+      )
+      .describe('Every card and keypad code held by more than one person; all of them are refused (ambiguous_credential) until the data is fixed. Empty when the last conflict is gone.'),
+  })
+  .strict()
+  .describe('Published when the set of credential conflicts in the synced data changes.');
 
 export const gatewayStatusSchema = z
   .object({
@@ -82,5 +139,7 @@ export const gatewayStatusSchema = z
   .strict();
 
 export type DecisionReason = z.infer<typeof decisionReasonSchema>;
+export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
+export type ConflictReport = z.infer<typeof conflictReportSchema>;
 export type AccessEvent = z.infer<typeof accessEventSchema>;
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;

@@ -11,12 +11,23 @@ import { commandEventSchema, type CommandEvent } from '../cloud/command-event.js
 import { commandResponseSchema, type CommandResponse } from '../cloud/link-messages.js';
 import { envelopeSchema, type SignedEnvelope } from '../cloud/signed-message.js';
 import { syncRequestSchema, syncStateSchema, type SyncRequest, type SyncState } from '../sync/messages.js';
-import { accessEventSchema, gatewayStatusSchema, type AccessEvent, type GatewayStatus } from './payloads.js';
+import {
+  accessEventSchema,
+  checkoutEventSchema,
+  conflictReportSchema,
+  gatewayStatusSchema,
+  type AccessEvent,
+  type CheckoutEvent,
+  type ConflictReport,
+  type GatewayStatus,
+} from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
 export interface TopicPayloads {
   status: GatewayStatus;
   'events/access': AccessEvent;
+  'events/checkout': CheckoutEvent;
+  'events/conflicts': ConflictReport;
   'events/command': CommandEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
@@ -44,6 +55,8 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   // Not retained: a retained event would be replayed to every new subscriber
   // as if it had just happened.
   'events/access': { qos: 1, retain: false, schema: accessEventSchema },
+  'events/checkout': { qos: 1, retain: false, schema: checkoutEventSchema },
+  'events/conflicts': { qos: 1, retain: false, schema: conflictReportSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },

@@ -37,7 +37,7 @@ class RecordingDoor implements CommandDoor {
   #mode: DoorMode = 'normal';
   constructor(readonly id: string) {}
   policy() {
-    return { id: this.id, pulseMs: 3000, mode: this.#mode, schedule: null };
+    return { id: this.id, pulseMs: 3000, extendedPulseMs: null, mode: this.#mode, schedule: null };
   }
   unlock(ms: number): void {
     this.calls.push(`unlock ${ms}`);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decide, hasValidEntitlement } from '../../daemon/engine/decide.js';
+import { decide } from '../../daemon/engine/decide.js';
+import { chooseCoverage } from '../../daemon/engine/entitlements.js';
 import { isWithinSchedule } from '../../daemon/engine/schedule.js';
 import { siteLocalTime } from '../../daemon/engine/site-time.js';
 import { freshness } from '../../daemon/engine/staleness.js';
@@ -16,27 +17,59 @@ import type {
 const T = Date.parse('2026-11-23T10:00:00Z'); // a Monday, 10:00 in London
 const HOUR = 3_600_000;
 
-const plan: EntitlementFacts = { id: 'e1', kind: 'plan', validFrom: T - 24 * HOUR, validTo: null, minutesLeft: null };
+const ent = (o: Partial<EntitlementFacts> & Pick<EntitlementFacts, 'id' | 'kind'>): EntitlementFacts => ({
+  validFrom: null,
+  validTo: null,
+  minutesLeft: null,
+  monthlyHours: null,
+  monthlyCheckins: null,
+  doors: null,
+  startedAt: null,
+  ...o,
+});
+
+const plan: EntitlementFacts = ent({ id: 'e1', kind: 'plan', validFrom: T - 24 * HOUR });
 
 function candidate(over: Partial<{ personId: string; status: Candidate['person']['status']; alwaysAllowed: boolean; entitlements: EntitlementFacts[]; session: boolean; credential: Partial<Candidate['credential']> }> = {}): Candidate {
   return {
-    person: { id: over.personId ?? 'm-1', kind: 'member', status: over.status ?? 'active', alwaysAllowed: over.alwaysAllowed ?? false },
+    person: {
+      id: over.personId ?? 'm-1',
+      kind: 'member',
+      status: over.status ?? 'active',
+      alwaysAllowed: over.alwaysAllowed ?? false,
+      extendedUnlock: false,
+      lockdownOverride: false,
+      networkCheckin: true,
+      expectedArrival: null,
+    },
     credential: { id: 'c-1', kind: 'card', status: 'active', validFrom: null, validTo: null, ...over.credential },
     entitlements: over.entitlements ?? [plan],
     openSession: over.session === true ? { id: 's-1', openedAt: T - HOUR } : null,
+    usage: { checkins: 0, minutes: 0 },
+    areaPresence: null,
   };
 }
 
-const door = (over: Partial<DoorPolicy> = {}): DoorPolicy => ({ id: 'front', pulseMs: 3000, mode: 'normal', schedule: null, ...over });
+const door = (over: Partial<DoorPolicy> = {}): DoorPolicy => ({ id: 'front', pulseMs: 3000, extendedPulseMs: null, mode: 'normal', schedule: null, ...over });
 
 const fresh: CacheFacts = { stale: false, policy: 'deny-all' };
 
 function input(mode: ReaderMode, candidates: Candidate[], d: DoorPolicy | null = door(), at = T, cache: CacheFacts = fresh): DecisionInput {
-  return { at, local: siteLocalTime(at, 'Europe/London'), reader: { id: 'r1', mode }, door: d, candidates, cache };
+  return {
+    at,
+    local: siteLocalTime(at, 'Europe/London'),
+    holiday: false,
+    reader: { id: 'r1', mode, channel: 'door', area: null },
+    door: d,
+    candidates,
+    cache,
+    clock: { trusted: true, policy: 'trust' },
+    visitorTokens: { minutes: 120, start: 'first-checkin' },
+  };
 }
 
 const weekdaysNineToFive: WeeklySchedule = {
-  mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'], sat: [], sun: [],
+  mon: ['09:00-17:00'], tue: ['09:00-17:00'], wed: ['09:00-17:00'], thu: ['09:00-17:00'], fri: ['09:00-17:00'], sat: [], sun: [], hol: [],
 };
 
 describe('decide: one row per reason', () => {
@@ -50,8 +83,8 @@ describe('decide: one row per reason', () => {
     { name: 'suspended person: a failed check-in', input: input('entry', [candidate({ status: 'suspended' })]), outcome: 'denied', reason: 'person_inactive', checkin: 'failed', unlock: false },
     { name: 'archived person at an access-only reader: no check-in recorded', input: input('access-only', [candidate({ status: 'archived' })]), outcome: 'denied', reason: 'person_inactive', checkin: 'none', unlock: false },
     { name: 'no pass: a failed check-in (the platform records these)', input: input('entry', [candidate({ entitlements: [] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
-    { name: 'expired day pass', input: input('toggle', [candidate({ entitlements: [{ id: 'd', kind: 'day_pass', validFrom: T - 48 * HOUR, validTo: T - 24 * HOUR, minutesLeft: null }] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
-    { name: 'time pass with no minutes left', input: input('entry', [candidate({ entitlements: [{ id: 't', kind: 'time_pass', validFrom: null, validTo: null, minutesLeft: 0 }] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
+    { name: 'expired day pass', input: input('toggle', [candidate({ entitlements: [ent({ id: 'd', kind: 'day_pass', validFrom: T - 48 * HOUR, validTo: T - 24 * HOUR })] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
+    { name: 'time pass with no minutes left', input: input('entry', [candidate({ entitlements: [ent({ id: 't', kind: 'time_pass', minutesLeft: 0 })] })]), outcome: 'denied', reason: 'no_valid_pass', checkin: 'failed', unlock: false },
     { name: 'outside the door schedule (Monday 08:00)', input: input('entry', [candidate()], door({ schedule: weekdaysNineToFive }), T - 2 * HOUR), outcome: 'denied', reason: 'outside_schedule', checkin: 'none', unlock: false },
     { name: 'door locked down', input: input('entry', [candidate()], door({ mode: 'locked-down' })), outcome: 'denied', reason: 'door_locked_down', checkin: 'none', unlock: false },
     { name: 'inside the schedule', input: input('entry', [candidate()], door({ schedule: weekdaysNineToFive })), outcome: 'granted', reason: 'granted', checkin: 'checked_in', unlock: true },
@@ -76,7 +109,7 @@ describe('decide: reader modes', () => {
   });
 
   it('toggle checks in when out and out when in', () => {
-    expect(decide(input('toggle', [candidate()])).effects).toContainEqual({ type: 'check-in', personId: 'm-1' });
+    expect(decide(input('toggle', [candidate()])).effects).toContainEqual({ type: 'check-in', personId: 'm-1', entitlementId: 'e1' });
     const out = decide(input('toggle', [candidate({ session: true })]));
     expect(out.checkin).toBe('checked_out');
     expect(out.effects).toContainEqual({ type: 'check-out', personId: 'm-1', sessionId: 's-1' });
@@ -109,7 +142,7 @@ describe('decide: reader modes', () => {
 
   it('a reader without a door only checks in', () => {
     const d = decide(input('entry', [candidate()], null));
-    expect(d.effects).toEqual([{ type: 'check-in', personId: 'm-1' }]);
+    expect(d.effects).toEqual([{ type: 'check-in', personId: 'm-1', entitlementId: 'e1' }]);
   });
 
   it('a person with one revoked and one valid credential matching is granted', () => {
@@ -120,9 +153,9 @@ describe('decide: reader modes', () => {
 
 describe('time helpers', () => {
   it('converts to site-local weekday and minute across DST', () => {
-    expect(siteLocalTime(Date.parse('2026-07-06T08:30:00Z'), 'Europe/London')).toEqual({ weekday: 'mon', minuteOfDay: 9 * 60 + 30 });
-    expect(siteLocalTime(Date.parse('2026-11-23T08:30:00Z'), 'Europe/London')).toEqual({ weekday: 'mon', minuteOfDay: 8 * 60 + 30 });
-    expect(siteLocalTime(Date.parse('2026-11-22T23:30:00Z'), 'Asia/Tokyo')).toEqual({ weekday: 'mon', minuteOfDay: 8 * 60 + 30 });
+    expect(siteLocalTime(Date.parse('2026-07-06T08:30:00Z'), 'Europe/London')).toMatchObject({ weekday: 'mon', minuteOfDay: 9 * 60 + 30, date: '2026-07-06' });
+    expect(siteLocalTime(Date.parse('2026-11-23T08:30:00Z'), 'Europe/London')).toMatchObject({ weekday: 'mon', minuteOfDay: 8 * 60 + 30, date: '2026-11-23' });
+    expect(siteLocalTime(Date.parse('2026-11-22T23:30:00Z'), 'Asia/Tokyo')).toMatchObject({ weekday: 'mon', minuteOfDay: 8 * 60 + 30, date: '2026-11-23' });
   });
 
   it('schedule windows are half-open and 24:00 ends the day', () => {
@@ -134,12 +167,16 @@ describe('time helpers', () => {
   });
 
   it('entitlement validity: from inclusive, to exclusive, metered passes need minutes', () => {
-    const e = (o: Partial<EntitlementFacts>): EntitlementFacts => ({ id: 'x', kind: 'time_pass', validFrom: T, validTo: T + HOUR, minutesLeft: 30, ...o });
-    expect(hasValidEntitlement([e({})], T)).toBe(true);
-    expect(hasValidEntitlement([e({})], T + HOUR)).toBe(false);
-    expect(hasValidEntitlement([e({})], T - 1)).toBe(false);
-    expect(hasValidEntitlement([e({ minutesLeft: 0 })], T)).toBe(false);
-    expect(hasValidEntitlement([e({ minutesLeft: 0 }), e({ minutesLeft: null, kind: 'plan' })], T)).toBe(true);
+    const e = (o: Partial<EntitlementFacts>): EntitlementFacts => ent({ id: 'x', kind: 'time_pass', validFrom: T, validTo: T + HOUR, minutesLeft: 30, ...o });
+    const person = candidate().person;
+    const tokens = { minutes: 120, start: 'first-checkin' } as const;
+    const covered = (list: EntitlementFacts[], at: number): boolean =>
+      chooseCoverage(list, person, at, siteLocalTime(at, 'Europe/London'), tokens, null).kind === 'covered';
+    expect(covered([e({})], T)).toBe(true);
+    expect(covered([e({})], T + HOUR)).toBe(false);
+    expect(covered([e({})], T - 1)).toBe(false);
+    expect(covered([e({ minutesLeft: 0 })], T)).toBe(false);
+    expect(covered([e({ minutesLeft: 0 }), e({ minutesLeft: null, kind: 'plan' })], T)).toBe(true);
   });
 });
 

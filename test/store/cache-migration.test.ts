@@ -45,7 +45,7 @@ describe('migration 2 (generational cache)', () => {
       expect(ada).toMatchObject({ person: { id: 'm-1', alwaysAllowed: false }, entitlements: [{ id: 'e-1', kind: 'plan' }], openSession: { id: 's-1' } });
       expect(new CheckinSessions(db).openSessions().map((s) => s.personName)).toEqual(['Ada']);
       expect(db.prepare(`SELECT count(*) AS n FROM meta WHERE key LIKE 'cache_%'`).get()).toEqual({ n: 0 });
-      expect(cache.settings()).toEqual({ visitorTokenMinutes: 1440, visitorTokenStart: 'first-checkin', deviceLimit: null, dailyCutoff: null });
+      expect(cache.settings()).toMatchObject({ visitorTokenMinutes: 1440, visitorTokenStart: 'first-checkin', deviceLimit: null, dailyCutoff: null });
     } finally {
       db.close();
     }

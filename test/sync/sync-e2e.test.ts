@@ -28,7 +28,7 @@ function cloudData(): Dataset {
     ...ds,
     people: ds.people.map((p) =>
       p.id === demo.alanNoPass.id
-        ? { ...p, entitlements: [{ id: 'alan-plan', kind: 'plan', name: 'Flex', validFrom: '2026-01-01T00:00:00Z', validTo: null, minutesLeft: null, monthlyHours: 40 }] }
+        ? { ...p, entitlements: [{ id: 'alan-plan', kind: 'plan', name: 'Flex', validFrom: '2026-01-01T00:00:00Z', validTo: null, minutesLeft: null, monthlyHours: 40, monthlyCheckins: null, doors: null }] }
         : p,
     ),
   };

@@ -113,8 +113,8 @@ describe('sync engine', () => {
       ],
     });
     expect(await engine.handleSnapshotMessage(snapshot(ds)[0] ?? Buffer.alloc(0))).toMatchObject({ kind: 'applied' });
-    expect(cache.settings()).toEqual({ visitorTokenMinutes: 90, visitorTokenStart: 'expected-arrival', deviceLimit: 3, dailyCutoff: '22:30' });
-    expect(cache.candidates(card('42'))[0]?.person).toEqual({ id: 'staff', kind: 'member', status: 'active', alwaysAllowed: true });
+    expect(cache.settings()).toMatchObject({ visitorTokenMinutes: 90, visitorTokenStart: 'expected-arrival', deviceLimit: 3, dailyCutoff: '22:30' });
+    expect(cache.candidates(card('42'))[0]?.person).toMatchObject({ id: 'staff', kind: 'member', status: 'active', alwaysAllowed: true });
     expect(db.prepare('SELECT expected_arrival FROM people WHERE id = ?').get('v')).toEqual({ expected_arrival: Date.parse('2026-11-23T09:00:00Z') });
     expect(db.prepare('SELECT monthly_hours FROM entitlements WHERE id = ?').get('p')).toEqual({ monthly_hours: 80 });
     expect(db.prepare('SELECT id, name, schedule_id FROM synced_doors').all()).toEqual([{ id: 'front', name: 'Front', schedule_id: 'hours' }]);
@@ -127,7 +127,7 @@ describe('sync engine', () => {
     const ops: DeltaOp[] = [
       { op: 'credential.upsert', personId: 'm-1002', credential: { id: 'new-card', kind: 'card', value: '777', validFrom: null, validTo: null, status: 'active' } },
       { op: 'person.delete', id: 'm-1004' },
-      { op: 'settings.set', settings: { visitorTokenMinutes: 60, visitorTokenStart: 'first-checkin', deviceLimit: null, dailyCutoff: null } },
+      { op: 'settings.set', settings: { visitorTokenMinutes: 60, visitorTokenStart: 'first-checkin', deviceLimit: null, dailyCutoff: null, wifiIdleMinutes: 15, holidays: [], kioskRegistration: 'register-and-checkin' } },
       { op: 'door.upsert', door: { id: 'front', name: 'Front', schedule: null } },
     ];
     expect(await engine.handleDeltaMessage(delta(1, 2, ops))).toEqual({ kind: 'applied', version: 2, ops: 4 });
@@ -153,7 +153,7 @@ describe('sync engine', () => {
     const before = cacheDump(path());
     const conflict: DeltaOp[] = [
       { op: 'credential.upsert', personId: 'm-1001', credential: { id: 'ok', kind: 'card', value: '999', validFrom: null, validTo: null, status: 'active' } },
-      { op: 'entitlement.upsert', personId: 'nobody', entitlement: { id: 'e', kind: 'plan', name: '', validFrom: null, validTo: null, minutesLeft: null, monthlyHours: null } },
+      { op: 'entitlement.upsert', personId: 'nobody', entitlement: { id: 'e', kind: 'plan', name: '', validFrom: null, validTo: null, minutesLeft: null, monthlyHours: null, monthlyCheckins: null, doors: null } },
     ];
     expect(await engine.handleDeltaMessage(delta(3, 4, []))).toMatchObject({ kind: 'rejected', reason: 'version_gap' });
     expect(await engine.handleDeltaMessage(delta(0, 1, []))).toMatchObject({ kind: 'rejected', reason: 'replayed' });

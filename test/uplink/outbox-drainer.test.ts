@@ -59,12 +59,14 @@ function appendAccess(journal: Journal, gatewayId: string, topic = accessTopic(P
     gatewayId,
     readerId: 'front-in',
     doorId: 'front',
+    channel: 'door',
     credential: { kind: 'card', fingerprint: '0a1b2c3d' },
     person: { id: 'p-1', kind: 'member' },
     decision: { outcome: 'granted', reason: 'granted' },
     checkin: 'checked_in',
     sessionId: null,
     unlockMs: 3000,
+    flags: [],
     cache: { version: 1, syncedAt: null, ageS: null, stale: false },
   }));
 }
