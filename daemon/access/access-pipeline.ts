@@ -24,6 +24,12 @@ import type { CheckinSessions } from '../store/sessions.js';
 import type { AccessEvent } from '../uplink/payloads.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DoorController } from './door-controller.js';
+import { duressCandidates, keypadSource, type CodeSecurity } from './code-security.js';
+import { KeypadEntry } from './keypad-entry.js';
+import { isWrongCode, lockedOutDecision } from '../engine/lockout.js';
+
+/** A credential ready to decide: keystrokes are assembled into a keypad code first. */
+export type AssembledCredential = Exclude<PresentedCredential, { kind: 'keystrokes' }>;
 
 export interface AccessPipelineOptions {
   readonly siteId: string;
@@ -40,6 +46,8 @@ export interface AccessPipelineOptions {
   readonly now?: () => number;
   /** Staleness rules (config cloud); without them the cache never goes stale. */
   readonly staleness?: { readonly staleAfterMs: number; readonly policy: StalePolicy } | undefined;
+  /** Keystroke assembly, guessing lockout and duress for typed codes. */
+  readonly codes: CodeSecurity;
 }
 
 export interface AccessResult {
@@ -112,7 +120,7 @@ export class AccessPipeline {
 
   /** Connect a reader driver to the pipeline. */
   attach(reader: ReaderConfig, driver: ReaderDriver): void {
-    driver.onRead((credential) => {
+    const decideRead = (credential: AssembledCredential): void => {
       try {
         const result = this.handle(reader, credential);
         driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
@@ -120,11 +128,21 @@ export class AccessPipeline {
         // A bug here must not take the reader (or the process) down with it.
         this.#o.logger.error({ err: error, reader: reader.id }, 'failed to handle a read');
       }
+    };
+    // Keypads that send single keys: the entry assembles codes ('#' submits).
+    const entry = new KeypadEntry(this.#o.codes.entry, (output) => {
+      if (output.type === 'submit') decideRead({ kind: 'keypad', code: output.code });
+      else if (output.type === 'rejected') driver.feedback?.('denied');
+      this.#o.logger.debug({ reader: reader.id, entry: output.type }, 'keypad entry');
+    });
+    driver.onRead((credential) => {
+      if (credential.kind === 'keystrokes') entry.feed(credential.keys);
+      else decideRead(credential);
     });
   }
 
   /** Decide one read and carry out its effects. Synchronous up to the relay write. */
-  handle(reader: ReaderConfig, credential: PresentedCredential): AccessResult {
+  handle(reader: ReaderConfig, credential: AssembledCredential): AccessResult {
     const o = this.#o;
     const at = this.#now();
     const value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
@@ -139,6 +157,9 @@ export class AccessPipeline {
       known = false;
     }
     const fp = fingerprint(lookup);
+    // Typed codes: a locked-out source is refused before anything is looked up.
+    const codeSource = credential.kind === 'keypad' ? keypadSource(reader.id) : null;
+    const lockedOut = codeSource !== null && o.codes.guard.check(codeSource).locked;
     const door = reader.door === undefined ? null : (o.doors.get(reader.door) ?? null);
     // Read with the candidates, in the same turn: a swap cannot come between them.
     const state = o.cache.state();
@@ -149,14 +170,23 @@ export class AccessPipeline {
       ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
       stale: fresh.stale,
     };
-    const decision = decide({
-      at,
-      local: siteLocalTime(at, o.timezone),
-      reader: { id: reader.id, mode: reader.mode },
-      door: door?.policy() ?? null,
-      candidates: known ? o.cache.candidates(lookup) : [],
-      cache: { stale: fresh.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
-    });
+    let candidates = known && !lockedOut ? o.cache.candidates(lookup) : [];
+    // Only a code that is nobody's credential can be a duress code.
+    const duress =
+      codeSource !== null && known && !lockedOut && candidates.length === 0
+        ? duressCandidates(o.codes.duress, value, o.hasher, o.cache)
+        : [];
+    if (duress.length > 0) candidates = duress;
+    const decision = lockedOut
+      ? lockedOutDecision
+      : decide({
+          at,
+          local: siteLocalTime(at, o.timezone),
+          reader: { id: reader.id, mode: reader.mode },
+          door: door?.policy() ?? null,
+          candidates,
+          cache: { stale: fresh.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
+        });
 
     for (const effect of decision.effects) {
       if (effect.type === 'unlock') o.doors.get(effect.doorId)?.unlock(effect.ms);
@@ -169,6 +199,18 @@ export class AccessPipeline {
       // The door has already been served; losing the record is reported loudly.
       this.#journalFailures++;
       o.logger.error({ err: error, reader: reader.id, fp }, 'could not journal a decision');
+    }
+
+    // After the access event, so a lockout this code starts follows it in seq order.
+    if (codeSource !== null && !lockedOut && isWrongCode(decision.reason)) o.codes.guard.recordFailure(codeSource);
+    if (codeSource !== null && duress.length > 0) {
+      o.codes.alarms.duress({
+        source: codeSource,
+        readerId: reader.id,
+        doorId: reader.door ?? null,
+        person: decision.person,
+        accessEventId: event?.id ?? null,
+      });
     }
 
     o.logger.info(

@@ -8,6 +8,7 @@ import type { LoadedConfig } from '../config/load.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
+import { createCodeSecurity, type CodeSecurity } from '../access/code-security.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -25,7 +26,7 @@ import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import type { Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
-import { accessTopic } from '../uplink/topics.js';
+import { accessTopic, alarmTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
 
@@ -66,6 +67,7 @@ export class Gateway {
   readonly sync: SyncService;
   readonly sessions: CheckinSessions;
   readonly pipeline: AccessPipeline;
+  readonly #codes: CodeSecurity;
   readonly doors = new Map<string, DoorController>();
   readonly #relays: Supervisor<RelayDriver>[] = [];
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
@@ -110,6 +112,13 @@ export class Gateway {
       );
     }
 
+    this.#codes = createCodeSecurity(config, {
+      siteId: config.site.id,
+      gatewayId: config.gateway.id,
+      topic: alarmTopic(config.mqtt?.topicPrefix ?? 'gatehouse/v1', config.gateway.id),
+      journal: this.journal,
+      logger,
+    });
     this.pipeline = new AccessPipeline({
       siteId: config.site.id,
       gatewayId: config.gateway.id,
@@ -123,6 +132,7 @@ export class Gateway {
       doors: this.doors,
       logger,
       staleness: stalenessRules(config) ?? undefined,
+      codes: this.#codes,
     });
 
     for (const reader of config.readers) {
@@ -201,6 +211,7 @@ export class Gateway {
     if (this.#pruneTimer !== null) clearInterval(this.#pruneTimer);
     await this.#control.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
+    this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all(this.#relays.map((r) => r.stop()));
     this.#cloud?.stop();

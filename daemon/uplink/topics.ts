@@ -11,13 +11,14 @@ import { commandEventSchema, type CommandEvent } from '../cloud/command-event.js
 import { commandResponseSchema, type CommandResponse } from '../cloud/link-messages.js';
 import { envelopeSchema, type SignedEnvelope } from '../cloud/signed-message.js';
 import { syncRequestSchema, syncStateSchema, type SyncRequest, type SyncState } from '../sync/messages.js';
-import { accessEventSchema, gatewayStatusSchema, type AccessEvent, type GatewayStatus } from './payloads.js';
+import { accessEventSchema, alarmEventSchema, gatewayStatusSchema, type AccessEvent, type AlarmEvent, type GatewayStatus } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
 export interface TopicPayloads {
   status: GatewayStatus;
   'events/access': AccessEvent;
   'events/command': CommandEvent;
+  'events/alarm': AlarmEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -45,6 +46,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   // as if it had just happened.
   'events/access': { qos: 1, retain: false, schema: accessEventSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
+  'events/alarm': { qos: 1, retain: false, schema: alarmEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be
@@ -112,6 +114,11 @@ export function accessTopic(topicPrefix: string, gatewayId: string): string {
 /** Where executed remote commands are journaled and published. */
 export function commandEventTopic(topicPrefix: string, gatewayId: string): string {
   return gatewayTopic(topicPrefix, gatewayId, 'events/command');
+}
+
+/** Where duress alarms and code-guessing lockouts are journaled and published. */
+export function alarmTopic(topicPrefix: string, gatewayId: string): string {
+  return gatewayTopic(topicPrefix, gatewayId, 'events/alarm');
 }
 
 /** All topics of one gateway, validated once. */
