@@ -24,6 +24,12 @@ import type { CheckinSessions } from '../store/sessions.js';
 import type { AccessEvent } from '../uplink/payloads.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DoorController } from './door-controller.js';
+import { duressCandidates, guessSourceOf, type CodeSecurity } from './code-security.js';
+import { KeypadEntry } from './keypad-entry.js';
+import { isWrongCode, lockedOutDecision } from '../engine/lockout.js';
+
+/** A credential ready to decide: keystrokes are assembled into a keypad code first. */
+export type AssembledCredential = Exclude<PresentedCredential, { kind: 'keystrokes' }>;
 
 /**
  * Where a credential was presented. A configured reader is one; the Wi-Fi,
@@ -71,6 +77,8 @@ export interface AccessPipelineOptions {
   readonly holidays?: readonly string[];
   /** Whether the wall clock is believed (runtime/clock-watch.ts); without it, always. */
   readonly clock?: () => ClockFacts;
+  /** Keystroke assembly, guessing lockout and duress for typed codes. */
+  readonly codes: CodeSecurity;
 }
 
 /** A decision made but not yet carried out (no door moved, nothing journaled). */
@@ -80,6 +88,8 @@ export interface Evaluation {
   readonly fingerprint: string;
   readonly credentialKind: AccessEvent['credential']['kind'];
   readonly cache: AccessEvent['cache'];
+  /** Typed codes: the guessing source, and whether the code was a duress code. */
+  readonly code: { readonly source: string; readonly lockedOut: boolean; readonly duress: boolean } | null;
 }
 
 export interface AccessResult {
@@ -184,52 +194,47 @@ export class AccessPipeline {
 
   /** Connect a reader driver to the pipeline. */
   attach(reader: ReaderConfig, driver: ReaderDriver): void {
-    driver.onRead((credential) => {
+    const decideRead = (credential: AssembledCredential): void => {
       try {
         const result = this.handle(reader, credential);
-        if (result !== null) driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
+        driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
       } catch (error) {
         // A bug here must not take the reader (or the process) down with it.
         this.#o.logger.error({ err: error, reader: reader.id }, 'failed to handle a read');
       }
+    };
+    // Keypads that send single keys: the entry assembles codes ('#' submits).
+    const entry = new KeypadEntry(this.#o.codes.entry, (output) => {
+      if (output.type === 'submit') decideRead({ kind: 'keypad', code: output.code });
+      else if (output.type === 'rejected') driver.feedback?.('denied');
+      this.#o.logger.debug({ reader: reader.id, entry: output.type }, 'keypad entry');
+    });
+    driver.onRead((credential) => {
+      if (credential.kind === 'keystrokes') entry.feed(credential.keys);
+      else decideRead(credential);
     });
   }
 
   /** Decide one read at a configured reader and carry out its effects. Synchronous up to the relay write. */
-  handle(reader: ReaderConfig, credential: PresentedCredential): AccessResult | null {
+  handle(reader: ReaderConfig, credential: AssembledCredential): AccessResult {
     return this.present(sourceOfReader(reader), credential);
   }
 
   /** Decide a credential presented at any source and carry out the decision. */
-  present(source: AccessSource, credential: PresentedCredential, options: EvaluateOptions = {}): AccessResult | null {
-    const evaluation = this.evaluate(source, credential, options);
-    return evaluation === null ? null : this.commit(source, evaluation);
+  present(source: AccessSource, credential: AssembledCredential, options: EvaluateOptions = {}): AccessResult {
+    return this.commit(source, this.evaluate(source, credential, options));
   }
 
   /**
    * Decide without carrying anything out: the Wi-Fi answers an Access-Request
-   * from this and checks in only on Accounting-Start. Null for input that is
-   * not a credential (keystrokes still being assembled).
+   * from this and checks in only on Accounting-Start. A typed code from a
+   * locked-out source is refused before anything is looked up.
    */
-  evaluate(source: AccessSource, credential: PresentedCredential, options: EvaluateOptions = {}): Evaluation | null {
+  evaluate(source: AccessSource, credential: AssembledCredential, options: EvaluateOptions = {}): Evaluation {
     const o = this.#o;
     const at = options.at ?? this.#now();
-    let value: string;
-    let credentialKind: Evaluation['credentialKind'];
-    switch (credential.kind) {
-      case 'card':
-        value = credential.number.reveal();
-        credentialKind = 'card';
-        break;
-      case 'keypad':
-        value = credential.code.reveal();
-        credentialKind = 'keypad';
-        break;
-      default:
-        // Keystrokes are assembled into a code before they get here.
-        o.logger.debug({ source: source.id, kind: (credential as { kind: string }).kind }, 'ignored a presentation that is not a whole credential');
-        return null;
-    }
+    const value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
+    const credentialKind: Evaluation['credentialKind'] = credential.kind;
     let lookup: Buffer;
     let known = true;
     try {
@@ -253,11 +258,22 @@ export class AccessPipeline {
       ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
       stale: fresh.stale,
     };
-    let candidates: Candidate[] = known ? o.cache.candidates(lookup, { at, monthStart: local.monthStart, area: source.area }) : [];
+    const guessSource = credentialKind === 'keypad' ? guessSourceOf(source) : null;
+    const lockedOut = guessSource !== null && o.codes.guard.check(guessSource).locked;
+    const context = { at, monthStart: local.monthStart, area: source.area };
+    let candidates: Candidate[] = known && !lockedOut ? o.cache.candidates(lookup, context) : [];
+    // Only a code that is nobody's credential can be a duress code.
+    const duress =
+      guessSource !== null && known && !lockedOut && candidates.length === 0
+        ? duressCandidates(o.codes.duress, value, o.hasher, o.cache, context)
+        : [];
+    if (duress.length > 0) candidates = duress;
     const restrictTo = options.restrictTo;
     if (restrictTo !== undefined && candidates.length > 0 && candidates.every((c) => c.person.id === candidates[0]?.person.id)) {
       if (!restrictTo(candidates[0]?.person.id ?? '')) candidates = [];
     }
+    const code = guessSource === null ? null : { source: guessSource, lockedOut, duress: duress.length > 0 };
+    if (lockedOut) return { at, decision: lockedOutDecision, fingerprint: fp, credentialKind, cache, code };
     const decision = decide({
       at,
       local,
@@ -269,7 +285,7 @@ export class AccessPipeline {
       clock: o.clock?.() ?? TRUSTED_CLOCK,
       visitorTokens: site.tokens,
     });
-    return { at, decision, fingerprint: fp, credentialKind, cache };
+    return { at, decision, fingerprint: fp, credentialKind, cache, code };
   }
 
   /** Carry out an evaluated decision: door first, then journal and sessions in one transaction. */
@@ -287,6 +303,19 @@ export class AccessPipeline {
       // The door has already been served; losing the record is reported loudly.
       this.#journalFailures++;
       o.logger.error({ err: error, reader: source.id, fp: evaluation.fingerprint }, 'could not journal a decision');
+    }
+
+    // After the access event, so a lockout this code starts follows it in seq order.
+    const code = evaluation.code;
+    if (code !== null && !code.lockedOut && isWrongCode(decision.reason)) o.codes.guard.recordFailure(code.source);
+    if (code?.duress === true) {
+      o.codes.alarms.duress({
+        source: code.source,
+        readerId: source.id,
+        doorId: source.doorId,
+        person: decision.person,
+        accessEventId: event?.id ?? null,
+      });
     }
 
     o.logger.info(

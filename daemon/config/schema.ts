@@ -350,6 +350,47 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('The cloud side of the link: signature keys and staleness rules. Without it, no sync or commands are accepted.'),
+    keypad: z
+      .object({
+        interDigitTimeoutMs: z
+          .number()
+          .int()
+          .min(1_000)
+          .max(60_000)
+          .default(5_000)
+          .describe('Keypads that send single keys: a longer pause between two keys discards what was typed.'),
+        maxDigits: z.number().int().min(4).max(12).default(12).describe('Longest code a keypad entry may have; a longer entry is rejected whole.'),
+        duress: z
+          .object({
+            scheme: z
+              .enum(['off', 'last-digit-plus-one', 'reverse'])
+              .default('off')
+              .describe('How a duress code is derived from a PIN (24680: 24681, or 08642). It opens like the PIN and raises a silent alarm.'),
+          })
+          .strict()
+          .default({ scheme: 'off' }),
+      })
+      .strict()
+      .default({ interDigitTimeoutMs: 5_000, maxDigits: 12, duress: { scheme: 'off' } })
+      .describe('Typed codes at door keypads: PIN assembly and duress codes. See docs/policy.md.'),
+    guessing: z
+      .object({
+        attempts: z.number().int().min(2).max(50).default(5).describe('Wrong codes from one source within windowS that lock it out.'),
+        windowS: z.number().int().min(10).max(86_400).default(600),
+        lockoutS: z.number().int().min(5).max(86_400).default(60).describe('Length of the first lockout.'),
+        growthFactor: z.number().min(1).max(10).default(2).describe('Each further lockout in a row lasts this many times longer.'),
+        maxLockoutS: z.number().int().min(5).max(7 * 86_400).default(1_800),
+        resetAfterS: z
+          .number()
+          .int()
+          .min(60)
+          .max(30 * 86_400)
+          .default(86_400)
+          .describe('Without a wrong code for this long, the next lockout is a first one again.'),
+      })
+      .strict()
+      .default({ attempts: 5, windowS: 600, lockoutS: 60, growthFactor: 2, maxLockoutS: 1_800, resetAfterS: 86_400 })
+      .describe('Lockout of code sources after wrong codes, for every channel that takes codes (keypads; later Wi-Fi RADIUS, kiosk).'),
     schedules: z.record(id, scheduleSchema).default({}),
     doors: z
       .array(
@@ -457,6 +498,9 @@ export const configSchema = z
       }
       channels.set(key, d.id);
     });
+    if (cfg.guessing.maxLockoutS < cfg.guessing.lockoutS) {
+      ctx.addIssue({ code: 'custom', path: ['guessing', 'maxLockoutS'], message: 'must not be shorter than lockoutS' });
+    }
     if (cfg.mqtt?.tls !== undefined && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
       ctx.addIssue({ code: 'custom', path: ['mqtt', 'url'], message: 'mqtt.tls needs an mqtts:// (or wss://) URL' });
     }

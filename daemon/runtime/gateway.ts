@@ -12,6 +12,7 @@ import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
 import { ClockWatch } from './clock-watch.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
+import { createCodeSecurity, type CodeSecurity } from '../access/code-security.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -29,7 +30,7 @@ import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import type { Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
-import { accessTopic, gatewayTopic } from '../uplink/topics.js';
+import { accessTopic, alarmTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
 
@@ -78,6 +79,7 @@ export class Gateway {
   readonly sync: SyncService;
   readonly sessions: CheckinSessions;
   readonly pipeline: AccessPipeline;
+  readonly #codes: CodeSecurity;
   readonly doors = new Map<string, DoorController>();
   readonly #relays: Supervisor<RelayDriver>[] = [];
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
@@ -155,6 +157,13 @@ export class Gateway {
       logger,
     });
 
+    this.#codes = createCodeSecurity(config, {
+      siteId: config.site.id,
+      gatewayId: config.gateway.id,
+      topic: alarmTopic(config.mqtt?.topicPrefix ?? 'gatehouse/v1', config.gateway.id),
+      journal: this.journal,
+      logger,
+    });
     this.pipeline = new AccessPipeline({
       areas: config.areas,
       holidays: config.holidays.map((h) => h.date),
@@ -171,6 +180,7 @@ export class Gateway {
       doors: this.doors,
       logger,
       staleness: stalenessRules(config) ?? undefined,
+      codes: this.#codes,
     });
 
     for (const reader of config.readers) {
@@ -257,6 +267,7 @@ export class Gateway {
     this.autoCheckout.stop();
     await this.#control.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
+    this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all(this.#relays.map((r) => r.stop()));
     this.#cloud?.stop();

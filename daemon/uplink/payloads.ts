@@ -20,6 +20,7 @@ export const decisionReasonSchema = z.enum([
   'anti_passback',
   'clock_untrusted',
   'network_checkin_not_allowed',
+  'locked_out',
 ]);
 
 export const accessEventSchema = z
@@ -121,6 +122,39 @@ export const conflictReportSchema = z
   })
   .strict()
   .describe('Published when the set of credential conflicts in the synced data changes.');
+export const alarmEventSchema = z
+  .object({
+    schema: z.literal('gatehouse.alarm/1'),
+    eventId: z.string().describe('UUIDv7, unique per event; the cloud deduplicates by it.'),
+    bootId: z.string().describe('Random id of the daemon run that raised the alarm.'),
+    seq: z.number().int().positive().describe('Per-gateway sequence number, shared with access events.'),
+    ts: z.string().describe('When the alarm was raised, ISO 8601 UTC with milliseconds.'),
+    siteId: z.string(),
+    gatewayId: z.string(),
+    type: z
+      .enum(['duress', 'lockout_started', 'lockout_ended'])
+      .describe('duress: a duress code was typed (silent: the reader behaved as for the real PIN). lockout_*: a code source was locked out for guessing, or its lockout ended.'),
+    priority: z.enum(['high', 'normal']).describe('high for duress: page someone now. normal for lockouts.'),
+    source: z.string().describe('Where the codes came from: keypad:<readerId>, radius:<client>, kiosk:<id>.'),
+    readerId: z.string().nullable().describe('Reader of a duress code; null for lockouts (see source).'),
+    doorId: z.string().nullable().describe('Door of that reader; null when none.'),
+    person: z
+      .object({ id: z.string(), kind: z.enum(['member', 'contact', 'visitor']) })
+      .strict()
+      .nullable()
+      .describe('duress: whose PIN the duress code belongs to (null if that PIN is ambiguous). Null for lockouts.'),
+    accessEventId: z.string().nullable().describe('duress: eventId of the access event of the same entry (its decision is what the reader did). Null otherwise.'),
+    lockout: z
+      .object({
+        durationS: z.number().nonnegative().describe('Length of the lockout (started: planned; ended: served).'),
+        level: z.number().int().positive().describe('1 for the first lockout in a row; each further one is longer (guessing.growthFactor), up to guessing.maxLockoutS.'),
+        failures: z.number().int().nonnegative().describe('Wrong codes that triggered it (started); 0 for ended.'),
+      })
+      .strict()
+      .nullable()
+      .describe('lockout_started and lockout_ended only.'),
+  })
+  .strict();
 
 export const gatewayStatusSchema = z
   .object({
@@ -142,4 +176,5 @@ export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
 export type ConflictReport = z.infer<typeof conflictReportSchema>;
 export type AccessEvent = z.infer<typeof accessEventSchema>;
+export type AlarmEvent = z.infer<typeof alarmEventSchema>;
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;

@@ -13,10 +13,12 @@ import { envelopeSchema, type SignedEnvelope } from '../cloud/signed-message.js'
 import { syncRequestSchema, syncStateSchema, type SyncRequest, type SyncState } from '../sync/messages.js';
 import {
   accessEventSchema,
+  alarmEventSchema,
   checkoutEventSchema,
   conflictReportSchema,
   gatewayStatusSchema,
   type AccessEvent,
+  type AlarmEvent,
   type CheckoutEvent,
   type ConflictReport,
   type GatewayStatus,
@@ -29,6 +31,7 @@ export interface TopicPayloads {
   'events/checkout': CheckoutEvent;
   'events/conflicts': ConflictReport;
   'events/command': CommandEvent;
+  'events/alarm': AlarmEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -58,6 +61,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   'events/checkout': { qos: 1, retain: false, schema: checkoutEventSchema },
   'events/conflicts': { qos: 1, retain: false, schema: conflictReportSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
+  'events/alarm': { qos: 1, retain: false, schema: alarmEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be
@@ -125,6 +129,11 @@ export function accessTopic(topicPrefix: string, gatewayId: string): string {
 /** Where executed remote commands are journaled and published. */
 export function commandEventTopic(topicPrefix: string, gatewayId: string): string {
   return gatewayTopic(topicPrefix, gatewayId, 'events/command');
+}
+
+/** Where duress alarms and code-guessing lockouts are journaled and published. */
+export function alarmTopic(topicPrefix: string, gatewayId: string): string {
+  return gatewayTopic(topicPrefix, gatewayId, 'events/alarm');
 }
 
 /** All topics of one gateway, validated once. */
