@@ -1,4 +1,5 @@
 import { Transform, type TransformCallback } from 'node:stream';
+import type { MonotonicClock } from '../serial/clock.js';
 import { USAGE_ENTER, USAGE_KEYPAD_ENTER, usageToChar, type KeyboardLayout } from './keyboard-layouts.js';
 
 /**
@@ -18,6 +19,13 @@ export interface BootReportDecoderOptions {
    * (composite keyboards); undefined for the plain 8-byte boot report.
    */
   readonly reportId?: number | undefined;
+  /**
+   * Keys still down after this long without any report count as released. A
+   * reader never holds a key; a lost key-up (unplug mid-read) would otherwise
+   * swallow the first key of the next read when it is the same key.
+   */
+  readonly releaseAfterMs?: number | undefined;
+  readonly clock?: MonotonicClock | undefined;
 }
 
 /** Diagnostic counters; they never contain what was typed. */
@@ -47,13 +55,18 @@ const LAST_ERROR_USAGE = 0x03;
 export class BootReportDecoder extends Transform {
   readonly #layout: KeyboardLayout;
   readonly #reportId: number | undefined;
+  readonly #releaseAfterMs: number | undefined;
+  readonly #clock: MonotonicClock | undefined;
   #down = new Set<number>();
+  #lastReportAt = Number.NEGATIVE_INFINITY;
   readonly #counters: BootReportCounters = { reports: 0, malformedReports: 0, rolloverReports: 0, unmappedKeys: 0 };
 
   constructor(options: BootReportDecoderOptions) {
     super({ objectMode: true });
     this.#layout = options.layout;
     this.#reportId = options.reportId;
+    this.#releaseAfterMs = options.releaseAfterMs;
+    this.#clock = options.clock;
   }
 
   counters(): Readonly<BootReportCounters> {
@@ -72,6 +85,7 @@ export class BootReportDecoder extends Transform {
 
   #decode(raw: Uint8Array): void {
     this.#counters.reports += 1;
+    this.#releaseStaleKeys();
     const report = this.#unwrap(raw);
     if (report === undefined) {
       this.#counters.malformedReports += 1;
@@ -95,6 +109,13 @@ export class BootReportDecoder extends Transform {
       this.#press(this.#keystroke(usage, modifiers));
     }
     this.#down = down;
+  }
+
+  #releaseStaleKeys(): void {
+    if (this.#clock === undefined || this.#releaseAfterMs === undefined) return;
+    const now = this.#clock.now();
+    if (now - this.#lastReportAt > this.#releaseAfterMs) this.#down = new Set();
+    this.#lastReportAt = now;
   }
 
   #unwrap(raw: Uint8Array): Uint8Array | undefined {

@@ -71,9 +71,15 @@ export class HidKeyboardReader implements ReaderDriver {
     this.#library = options.library;
     this.#logger = options.logger ?? silentLogger;
     const clock = options.clock ?? performanceClock;
-    this.#decoder = new BootReportDecoder({ layout: options.layout ?? HID_KEYBOARD_DEFAULTS.layout, reportId: options.reportId });
+    const interKeyTimeoutMs = options.interKeyTimeoutMs ?? HID_KEYBOARD_DEFAULTS.interKeyTimeoutMs;
+    this.#decoder = new BootReportDecoder({
+      layout: options.layout ?? HID_KEYBOARD_DEFAULTS.layout,
+      reportId: options.reportId,
+      releaseAfterMs: interKeyTimeoutMs,
+      clock,
+    });
     this.#assembler = new KeyLineAssembler({
-      interKeyTimeoutMs: options.interKeyTimeoutMs ?? HID_KEYBOARD_DEFAULTS.interKeyTimeoutMs,
+      interKeyTimeoutMs,
       maxLength: options.maxLineLength ?? HID_KEYBOARD_DEFAULTS.maxLineLength,
       clock,
     });

@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events';
 import type { HidDeviceHandle, HidDeviceInfo, HidLibrary } from '../../../drivers/hid/hid-library.js';
 
 interface FakeDeviceBehaviour {
-  /** A feature report was sent; returns false to fail the call as an I/O error. */
+  /** A feature report was sent; throwing fails the call as an I/O error. */
   onFeatureReport?(data: Buffer): void;
   featureReport?(reportId: number, length: number): Buffer;
   onOutputReport?(data: Buffer): void;

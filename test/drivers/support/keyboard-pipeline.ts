@@ -19,12 +19,10 @@ export async function typeLines(
   options: { layout?: KeyboardLayout; reportId?: number; interKeyTimeoutMs?: number; maxLength?: number } = {},
 ): Promise<{ lines: string[]; keystrokes: Keystroke[]; decoder: BootReportDecoder; assembler: KeyLineAssembler }> {
   let now = 0;
-  const decoder = new BootReportDecoder({ layout: options.layout ?? 'us', reportId: options.reportId });
-  const assembler = new KeyLineAssembler({
-    interKeyTimeoutMs: options.interKeyTimeoutMs ?? 200,
-    maxLength: options.maxLength ?? 256,
-    clock: { now: () => now },
-  });
+  const clock = { now: () => now };
+  const interKeyTimeoutMs = options.interKeyTimeoutMs ?? 200;
+  const decoder = new BootReportDecoder({ layout: options.layout ?? 'us', reportId: options.reportId, releaseAfterMs: interKeyTimeoutMs, clock });
+  const assembler = new KeyLineAssembler({ interKeyTimeoutMs, maxLength: options.maxLength ?? 256, clock });
   const lines: string[] = [];
   const keystrokes: Keystroke[] = [];
   decoder.on('data', (keystroke: Keystroke) => {
