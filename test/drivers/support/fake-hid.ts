@@ -113,7 +113,7 @@ export class FakeHid implements HidLibrary {
   /** When set, the next devices() call rejects with it (e.g. a missing libudev). */
   failNextEnumeration: Error | undefined;
 
-  add(device: FakeHidDevice): FakeHidDevice {
+  add<T extends FakeHidDevice>(device: T): T {
     this.devicesList.push(device);
     return device;
   }
@@ -177,14 +177,9 @@ export class FakeUsbRelayBoard extends FakeHidDevice {
       usagePage: 0xff00,
       usage: 0x01,
     });
-    const board = this;
     Object.assign(this.behaviour, {
-      onFeatureReport(data: Buffer) {
-        board.#command(data);
-      },
-      featureReport(reportId: number, length: number) {
-        return board.#stateReport(reportId, length);
-      },
+      onFeatureReport: (data: Buffer) => this.#command(data),
+      featureReport: (reportId: number, length: number) => this.#stateReport(reportId, length),
     } satisfies FakeDeviceBehaviour);
   }
 
