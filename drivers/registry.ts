@@ -14,6 +14,9 @@ import { parseHexBytes } from './line-reader/line-decoder.js';
 import { ModbusRelayRegistry } from './modbus/relay.js';
 import { SimReader } from './sim/sim-reader.js';
 import { SimRelay } from './sim/sim-relay.js';
+import { nodeHidLibrary, type HidBackend, type HidLibrary } from './hid/hid-library.js';
+import { HidKeyboardReader } from './hid/keyboard-reader.js';
+import { UsbHidRelayRegistry } from './hid/usb-relay.js';
 
 export interface ReaderHandle {
   readonly driver: ReaderDriver;
@@ -26,7 +29,18 @@ export interface DriverFactory {
   relay(door: DoorConfig): RelayDriver;
 }
 
-export function createDriverFactory(logger: DriverLogger): DriverFactory {
+export interface DriverFactoryOptions {
+  /** config.hid.backend; node-hid is loaded (with it) only when a HID device is opened. */
+  readonly hidBackend?: HidBackend;
+  /** Replaces node-hid, for tests: USB HID devices cannot exist on a test machine. */
+  readonly hidLibrary?: HidLibrary;
+}
+
+export function createDriverFactory(logger: DriverLogger, options: DriverFactoryOptions = {}): DriverFactory {
+  let hid = options.hidLibrary;
+  const hidLibrary = (): HidLibrary => (hid ??= nodeHidLibrary(options.hidBackend ?? 'libusb'));
+  // Doors on channels of one USB relay board share its handle.
+  const usbRelays = new UsbHidRelayRegistry({ library: hidLibrary, logger });
   // One registry per daemon, so that doors on channels of the same LCUS board share its port.
   const lcus = new LcusRelayRegistry({ logger });
   // Likewise doors on coils of boards on one RS-485 port share that port.
@@ -69,13 +83,29 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
               pattern: config.pattern,
               decode: config.decode,
               repeatMs: config.repeatMs,
-              feedback:
-                config.feedback === undefined
-                  ? undefined
-                  : {
-                      granted: config.feedback.granted === undefined ? undefined : parseHexBytes(config.feedback.granted),
-                      denied: config.feedback.denied === undefined ? undefined : parseHexBytes(config.feedback.denied),
-                    },
+              feedback: config.feedback === undefined ? undefined : feedbackBytes(config.feedback),
+              logger,
+            }),
+          };
+        case 'hid-keyboard':
+          return {
+            driver: new HidKeyboardReader({
+              deviceId: config.id,
+              device: {
+                ...parseUsbId(config.usbId),
+                serialNumber: config.serialNumber,
+                interface: config.interface,
+                path: config.path,
+              },
+              library: hidLibrary,
+              layout: config.layout,
+              reportId: config.reportId,
+              interKeyTimeoutMs: config.interKeyTimeoutMs,
+              maxLineLength: config.maxLineLength,
+              pattern: config.pattern,
+              decode: config.decode,
+              repeatMs: config.repeatMs,
+              feedback: config.feedback === undefined ? undefined : { ...feedbackBytes(config.feedback), report: config.feedback.report },
               logger,
             }),
           };
@@ -103,9 +133,29 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
             retries: door.relay.retries,
             faultAfterTimeouts: door.relay.faultAfterTimeouts,
           });
+        case 'usb-hid-relay':
+          return usbRelays.relay({ deviceId, serial: door.relay.serial, channel: door.relay.channel, presenceCheckMs: door.relay.presenceCheckMs });
         case 'sim':
           return new SimRelay(deviceId);
       }
     },
+  };
+}
+
+/** "ffff:0035" → vendor and product ids. */
+function parseUsbId(usbId: string | undefined): { vendorId?: number; productId?: number } {
+  if (usbId === undefined) return {};
+  const [vendor = '', product = ''] = usbId.split(':');
+  return { vendorId: Number.parseInt(vendor, 16), productId: Number.parseInt(product, 16) };
+}
+
+/** Configured grant/deny bytes ("1B 42 0D") as bytes. */
+function feedbackBytes(feedback: { granted?: string | undefined; denied?: string | undefined }): {
+  granted: Uint8Array | undefined;
+  denied: Uint8Array | undefined;
+} {
+  return {
+    granted: feedback.granted === undefined ? undefined : parseHexBytes(feedback.granted),
+    denied: feedback.denied === undefined ? undefined : parseHexBytes(feedback.denied),
   };
 }

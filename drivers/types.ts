@@ -53,4 +53,17 @@ export interface ReaderDriver extends DeviceDriver {
 export interface RelayDriver extends DeviceDriver {
   /** Energise or release the relay. Rejects when the command cannot be sent. */
   set(energised: boolean): Promise<void>;
+  /** Optional command counters for status; drivers that can read the state back also report it. */
+  counters?(): RelayCounters;
+}
+
+/** What a relay driver has done since start; shown per door in status. */
+export interface RelayCounters {
+  readonly commandsSent: number;
+  readonly commandFailures: number;
+  readonly lastError: string | null;
+  /** The state the device reported after the last command; null when it cannot report its state. */
+  readonly verifiedEnergised: boolean | null;
+  /** Driver-specific diagnostics (timeouts, bad echoes, read-back mismatches). */
+  readonly details: Readonly<Record<string, number>>;
 }

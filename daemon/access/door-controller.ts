@@ -14,7 +14,7 @@
  * jump neither shortens nor extends an open door.
  */
 import type { DoorConfig } from '../config/schema.js';
-import type { RelayDriver } from '../../drivers/types.js';
+import type { RelayCounters, RelayDriver } from '../../drivers/types.js';
 import type { Supervisor } from '../runtime/supervisor.js';
 import type { Logger } from '../runtime/logger.js';
 import type { DoorMode, DoorPolicy, WeeklySchedule } from '../engine/types.js';
@@ -30,6 +30,8 @@ export interface DoorStatus {
   /** Epoch ms at which a running pulse ends, or null. */
   readonly unlockedUntil: number | null;
   readonly relay: ReturnType<Supervisor<RelayDriver>['status']>;
+  /** Commands sent to the relay, failures, last error and read-back state; null for drivers without counters. */
+  readonly relayCounters: RelayCounters | null;
   readonly lastCommandError: string | null;
 }
 
@@ -89,6 +91,7 @@ export class DoorController {
       lockType: this.#config.lockType,
       unlockedUntil: this.#unlockedUntil,
       relay: this.#relay.status(),
+      relayCounters: this.#relay.driver.counters?.() ?? null,
       lastCommandError: this.#lastCommandError,
     };
   }

@@ -38,7 +38,12 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   console.log('\nDoors');
   for (const d of status.doors) {
     const relay = d.relay.state === 'online' ? 'relay online' : `relay ${d.relay.state}${d.relay.lastError === null ? '' : ` (${d.relay.lastError})`}`;
-    console.log(`  ${d.id.padEnd(16)} ${d.state.padEnd(9)} ${d.mode.padEnd(12)} ${d.lockType.padEnd(12)} ${relay}`);
+    const c = d.relayCounters;
+    const commands =
+      c === null
+        ? ''
+        : ` commands=${c.commandsSent} failed=${c.commandFailures}${c.verifiedEnergised === null ? '' : ` reads-back=${c.verifiedEnergised ? 'on' : 'off'}`}${c.lastError === null ? '' : ` last error: ${c.lastError}`}`;
+    console.log(`  ${d.id.padEnd(16)} ${d.state.padEnd(9)} ${d.mode.padEnd(12)} ${d.lockType.padEnd(12)} ${relay}${commands}`);
   }
   console.log('\nReaders');
   for (const r of status.readers) {

@@ -78,6 +78,25 @@ export const relaySchema = z
       .describe(
         'Modbus-RTU relay board (RS-485): FC05 write single coil, checked against the echoed reply. Doors on one port share it; all of them must use the same baudRate, parity and stopBits.',
       ),
+    z
+      .object({
+        driver: z.literal('usb-hid-relay'),
+        serial: z
+          .string()
+          .min(1)
+          .max(40)
+          .describe('The board\'s own 5-character serial (from its state report, not the USB serial; `gatehouse doctor` lists it). Two boards never swap.'),
+        channel: z.number().int().min(1).max(8).describe('Relay on the board, 1-based (USBRelay1/2/4/8).'),
+        presenceCheckMs: z
+          .number()
+          .int()
+          .min(100)
+          .max(60_000)
+          .default(1_000)
+          .describe('How often the board state is read to notice an unplug between door commands.'),
+      })
+      .strict()
+      .describe('dcttech "USBRelayN" USB HID relay board (16c0:05df): feature reports, state read back after every command.'),
     z.object({ driver: z.literal('sim') }).strict().describe('Simulated relay: state visible in `gatehouse status`.'),
   ])
   .describe('The output that drives the lock.');
@@ -129,6 +148,31 @@ export const lineDecodeSchema = z
 const hexBytesSchema = z
   .string()
   .regex(/^\s*[0-9A-Fa-f]{2}(\s*[0-9A-Fa-f]{2}){0,63}\s*$/, 'expected hex bytes such as "1B 42 0D"');
+
+const linePatternSchema = z
+  .string()
+  .min(1)
+  .max(500)
+  .refine((pattern) => {
+    try {
+      new RegExp(pattern);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 'not a valid regular expression')
+  .optional()
+  .describe(
+    'Regular expression that picks the credential out of a line: named group "credential", else group 1, else the whole match. Lines that do not match are ignored (and counted). Default: the whole line, trimmed.',
+  );
+
+const repeatMsSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(60_000)
+  .default(1_000)
+  .describe('The same credential again within this window (extended by each repeat) is one presentation; 0 turns it off.');
 
 export type UidCardFormat = z.infer<typeof uidCardFormatSchema>;
 export type WiegandFormatConfig = z.infer<typeof wiegandFormatSchema>;
@@ -204,30 +248,9 @@ export const readerSchema = z.discriminatedUnion('driver', [
         .optional()
         .describe('Characters that end a line, e.g. "\\r\\n" or "\\x03" (YAML double-quoted escapes). Without it, CR, LF and CR LF all end a line.'),
       maxLineLength: z.number().int().min(8).max(4_096).default(256).describe('Longer lines are dropped whole.'),
-      pattern: z
-        .string()
-        .min(1)
-        .max(500)
-        .refine((pattern) => {
-          try {
-            new RegExp(pattern);
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'not a valid regular expression')
-        .optional()
-        .describe(
-          'Regular expression that picks the credential out of a line: named group "credential", else group 1, else the whole match. Lines that do not match are ignored (and counted). Default: the whole line, trimmed.',
-        ),
+      pattern: linePatternSchema,
       decode: lineDecodeSchema,
-      repeatMs: z
-        .number()
-        .int()
-        .min(0)
-        .max(60_000)
-        .default(1_000)
-        .describe('The same credential again within this window (extended by each repeat) is one presentation; 0 turns it off.'),
+      repeatMs: repeatMsSchema,
       feedback: z
         .object({ granted: hexBytesSchema.optional(), denied: hexBytesSchema.optional() })
         .strict()
@@ -236,6 +259,51 @@ export const readerSchema = z.discriminatedUnion('driver', [
     })
     .strict()
     .describe('Line-based serial reader: Wiegand-to-serial converters (WG2RS232, S4A) and barcode/QR scanners in serial mode.'),
+  z
+    .object({
+      ...readerCommon,
+      driver: z.literal('hid-keyboard'),
+      usbId: z
+        .string()
+        .regex(/^[0-9A-Fa-f]{4}:[0-9A-Fa-f]{4}$/, 'expected vendor:product in hex, as lsusb prints it, e.g. "ffff:0035"')
+        .optional()
+        .describe('USB vendor:product id, as `lsusb` or `gatehouse doctor` print it.'),
+      serialNumber: z.string().min(1).optional().describe('USB serial number, to tell two readers of one model apart.'),
+      interface: z.number().int().min(0).max(31).optional().describe('USB interface number, for readers with several interfaces.'),
+      path: z
+        .string()
+        .min(1)
+        .optional()
+        .describe('HID path as `gatehouse doctor` lists it (/dev/hidrawN, or bus-port:config.interface with libusb); changes when replugged elsewhere.'),
+      layout: z
+        .enum(['us', 'de', 'fr'])
+        .default('us')
+        .describe('Keyboard layout the reader was configured to type for; most type for US. Digits differ on AZERTY.'),
+      reportId: z.number().int().min(1).max(255).optional().describe('Report id in front of each input report (composite devices only).'),
+      interKeyTimeoutMs: z
+        .number()
+        .int()
+        .min(20)
+        .max(2_000)
+        .default(200)
+        .describe('A longer gap between two keys drops the line typed so far: readers type in milliseconds, people do not.'),
+      maxLineLength: z.number().int().min(8).max(4_096).default(256).describe('Longer lines are dropped whole.'),
+      pattern: linePatternSchema,
+      decode: lineDecodeSchema,
+      repeatMs: repeatMsSchema,
+      feedback: z
+        .object({
+          granted: hexBytesSchema.optional(),
+          denied: hexBytesSchema.optional(),
+          report: z.enum(['output', 'feature']).default('output'),
+        })
+        .strict()
+        .optional()
+        .describe('Reports sent to the device on a grant or deny (byte 0 = report id), where its manual documents a beep or LED command.'),
+    })
+    .strict()
+    .refine((r) => r.usbId !== undefined || r.path !== undefined, { message: 'give usbId (and serialNumber if two are attached) or path', path: ['usbId'] })
+    .describe('USB keyboard-wedge reader (125 kHz/13.56 MHz USB readers, barcode/QR scanners in keyboard mode), read over HID.'),
   z
     .object({ ...readerCommon, driver: z.literal('sim') })
     .strict()
@@ -321,6 +389,18 @@ export const configSchema = z
       .object({ level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info') })
       .strict()
       .default({ level: 'info' }),
+    hid: z
+      .object({
+        backend: z
+          .enum(['libusb', 'hidraw'])
+          .default('libusb')
+          .describe(
+            'libusb detaches the kernel driver while Gatehouse holds a device, so typed card numbers never reach the console or another program; hidraw leaves the kernel driver attached (keys also go to the console). See docs/drivers.md.',
+          ),
+      })
+      .strict()
+      .default({ backend: 'libusb' })
+      .describe('USB HID access, used only when a reader or relay is a HID device.'),
     mqtt: mqttSchema.optional().describe('Cloud broker. Without it events stay queued in the journal.'),
     cloud: z
       .object({
@@ -490,7 +570,9 @@ export const configSchema = z
           ? `${d.relay.path}#${d.relay.channel}`
           : d.relay.driver === 'modbus-rtu'
             ? `${d.relay.path}#${d.relay.slave}#${d.relay.coil}`
-            : undefined;
+            : d.relay.driver === 'usb-hid-relay'
+              ? `usb-hid-relay#${d.relay.serial}#${d.relay.channel}`
+              : undefined;
       if (key === undefined) return;
       const other = channels.get(key);
       if (other !== undefined) {

@@ -24,7 +24,7 @@ import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
 import { ControlServer } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
-import { createDriverFactory, type ReaderHandle } from '../../drivers/registry.js';
+import { createDriverFactory, type DriverFactoryOptions, type ReaderHandle } from '../../drivers/registry.js';
 import type { RelayDriver } from '../../drivers/types.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
@@ -95,7 +95,7 @@ export class Gateway {
   #pruneTimer: NodeJS.Timeout | null = null;
   #stopping: Promise<void> | null = null;
 
-  private constructor(loaded: LoadedConfig, logger: Logger, version: string) {
+  private constructor(loaded: LoadedConfig, logger: Logger, version: string, drivers: DriverFactoryOptions) {
     const { config } = loaded;
     // Before anything is opened: a gateway trusting the published demo key must not run at all.
     if (config.cloud !== undefined) assertDemoKeyConfinedToDemo(config.site.id, config.cloud.publicKeys);
@@ -112,10 +112,10 @@ export class Gateway {
     this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
-    const drivers = createDriverFactory(logger);
+    const factory = createDriverFactory(logger, { hidBackend: config.hid.backend, ...drivers });
 
     for (const door of config.doors) {
-      const relay = new Supervisor(drivers.relay(door), { logger });
+      const relay = new Supervisor(factory.relay(door), { logger });
       this.#relays.push(relay);
       this.doors.set(
         door.id,
@@ -184,7 +184,7 @@ export class Gateway {
     });
 
     for (const reader of config.readers) {
-      const handle = drivers.reader(reader);
+      const handle = factory.reader(reader);
       this.pipeline.attach(reader, handle.driver);
       this.#readers.push({ config: reader, handle, supervisor: new Supervisor(handle.driver, { logger }) });
     }
@@ -224,8 +224,9 @@ export class Gateway {
   }
 
   /** Open everything. Devices that are missing are retried in the background; only a broken store or socket fails start. */
-  static async start(loaded: LoadedConfig, logger: Logger, version: string): Promise<Gateway> {
-    const gateway = new Gateway(loaded, logger, version);
+  /** `drivers` replaces hardware libraries in tests (a fake node-hid); the daemon passes nothing. */
+  static async start(loaded: LoadedConfig, logger: Logger, version: string, drivers: DriverFactoryOptions = {}): Promise<Gateway> {
+    const gateway = new Gateway(loaded, logger, version, drivers);
     try {
       // Seeds an empty cache (awaited: readers start on data), then listens for the cloud.
       await gateway.sync.start();

@@ -1,5 +1,6 @@
 import type { SerialPort } from 'serialport';
-import type { RelayDriver } from '../types.js';
+import { RelayCommandLog } from '../relay-command-log.js';
+import type { RelayCounters, RelayDriver } from '../types.js';
 import { silentLogger, type DriverLogger } from '../serial/logger.js';
 import { openSerialPort, type OpenSerialPort } from '../serial/open-serial-port.js';
 import { closeQuietly, writeAndDrain } from '../serial/port-io.js';
@@ -60,6 +61,8 @@ type ChannelState = 'closed' | 'open' | 'faulted';
 class LcusRelayChannel implements RelayDriver {
   readonly #faultListeners: ((error: Error) => void)[] = [];
   readonly #lifecycle = new SerialQueue();
+  /** LCUS boards do not report their state, so nothing is verified. */
+  readonly #log = new RelayCommandLog();
   #state: ChannelState = 'closed';
 
   readonly #board: LcusBoard;
@@ -90,11 +93,17 @@ class LcusRelayChannel implements RelayDriver {
     this.#faultListeners.push(listener);
   }
 
-  async set(energised: boolean): Promise<void> {
-    if (this.#state !== 'open') {
-      throw new Error(`relay ${this.deviceId} is ${this.#state === 'faulted' ? 'faulted' : 'not open'}`);
-    }
-    await this.#board.send(encodeLcusCommand(this.channel, energised));
+  set(energised: boolean): Promise<void> {
+    return this.#log.record(async () => {
+      if (this.#state !== 'open') {
+        throw new Error(`relay ${this.deviceId} is ${this.#state === 'faulted' ? 'faulted' : 'not open'}`);
+      }
+      await this.#board.send(encodeLcusCommand(this.channel, energised));
+    });
+  }
+
+  counters(): RelayCounters {
+    return this.#log.counters();
   }
 
   /** Called by the board in the same step that adds this channel to the port's users. */

@@ -1,5 +1,3 @@
-import { SecretValue } from '../../daemon/runtime/secret.js';
-import { RepeatFilter } from '../rdm6300/repeat-filter.js';
 import { performanceClock, type MonotonicClock } from '../serial/clock.js';
 import { FloodGuard, rejectionUnits } from '../serial/flood-guard.js';
 import { Listeners } from '../serial/listeners.js';
@@ -8,7 +6,8 @@ import { openSerialPort, type OpenSerialPort } from '../serial/open-serial-port.
 import { PortSession } from '../serial/port-session.js';
 import { SerialQueue } from '../serial/serial-queue.js';
 import type { PresentedCredential, ReaderDriver, ReaderFeedback } from '../types.js';
-import { LineDecoder, type LineDecodeOptions, type LineRejection } from './line-decoder.js';
+import type { LineDecodeOptions } from './line-decoder.js';
+import { LineCredentials } from './line-credentials.js';
 import { LineSplitter } from './line-splitter.js';
 
 export interface SerialLineReaderOptions {
@@ -54,14 +53,12 @@ export class SerialLineReader implements ReaderDriver {
   readonly #clock: MonotonicClock;
   readonly #openPort: OpenSerialPort;
   readonly #splitter: LineSplitter;
-  readonly #decoder: LineDecoder;
-  readonly #repeats: RepeatFilter<string>;
+  readonly #credentials: LineCredentials;
   readonly #flood: FloodGuard;
   readonly #reads: Listeners<PresentedCredential>;
   readonly #faults: Listeners<Error>;
   readonly #lifecycle = new SerialQueue();
-  readonly #rejected: Record<LineRejection, number> = { garbage: 0, 'no-match': 0, 'out-of-range': 0, 'wrong-length': 0, parity: 0 };
-  readonly #counters = { readsEmitted: 0, repeatsSuppressed: 0, feedbackSent: 0, feedbackFailed: 0, faults: 0 };
+  readonly #counters = { feedbackSent: 0, feedbackFailed: 0, faults: 0 };
   #session: PortSession | undefined;
   #rejectedUnits = 0;
 
@@ -77,10 +74,17 @@ export class SerialLineReader implements ReaderDriver {
       ...(options.terminator === undefined ? {} : { terminator: options.terminator }),
       maxLength: options.maxLineLength ?? SERIAL_LINE_DEFAULTS.maxLineLength,
     });
-    this.#decoder = new LineDecoder({ pattern: options.pattern, decode: options.decode ?? { as: 'text' } });
-    this.#repeats = new RepeatFilter(options.repeatMs ?? SERIAL_LINE_DEFAULTS.repeatMs);
     this.#flood = new FloodGuard({ deviceId: this.deviceId, logger: this.#logger, clock: this.#clock });
     this.#reads = new Listeners(this.deviceId, this.#logger, 'read');
+    this.#credentials = new LineCredentials({
+      deviceId: this.deviceId,
+      pattern: options.pattern,
+      decode: options.decode ?? { as: 'text' },
+      repeatMs: options.repeatMs ?? SERIAL_LINE_DEFAULTS.repeatMs,
+      clock: this.#clock,
+      logger: this.#logger,
+      emit: (credential) => this.#reads.emit(credential),
+    });
     this.#faults = new Listeners(this.deviceId, this.#logger, 'fault');
     this.#splitter.on('data', (line: Buffer) => this.#onLine(line));
     const { granted, denied } = options.feedback ?? {};
@@ -120,14 +124,9 @@ export class SerialLineReader implements ReaderDriver {
   }
 
   counters(): Readonly<Record<string, number>> {
-    const rejected = this.#rejected;
     return {
       ...this.#splitter.counters(),
-      garbageLines: rejected.garbage,
-      unmatchedLines: rejected['no-match'],
-      outOfRange: rejected['out-of-range'],
-      wrongLength: rejected['wrong-length'],
-      badParity: rejected.parity,
+      ...this.#credentials.counters(),
       ...this.#counters,
       ...this.#flood.counters(),
     };
@@ -157,26 +156,13 @@ export class SerialLineReader implements ReaderDriver {
   }
 
   #onLine(line: Buffer): void {
-    const result = this.#decoder.decode(line);
-    if (!result.ok) {
-      this.#rejected[result.reason] += 1;
-      this.#logger.debug({ deviceId: this.deviceId, reason: result.reason, length: line.length }, 'line rejected');
-      this.#chargeRejections();
-      return;
-    }
-    if (!this.#repeats.accept(result.number, this.#clock.now())) {
-      this.#counters.repeatsSuppressed += 1;
-      return;
-    }
-    this.#counters.readsEmitted += 1;
-    this.#logger.debug({ deviceId: this.deviceId }, 'card read');
-    this.#reads.emit({ kind: 'card', number: new SecretValue(result.number) });
+    this.#credentials.accept(line);
+    this.#chargeRejections();
   }
 
   /** Rejected lines and overlong lines feed the flood guard; a valid line costs nothing. */
   #chargeRejections(): void {
-    const rejectedLines = Object.values(this.#rejected).reduce((sum, count) => sum + count, 0);
-    const units = rejectionUnits(rejectedLines + this.#splitter.counters().overlongLines, 0);
+    const units = rejectionUnits(this.#credentials.rejectedLines + this.#splitter.counters().overlongLines, 0);
     this.#flood.reject(units - this.#rejectedUnits);
     this.#rejectedUnits = units;
   }

@@ -2,8 +2,9 @@ import { silentLogger, type DriverLogger } from '../serial/logger.js';
 import { Listeners } from '../serial/listeners.js';
 import { openSerialPort, type OpenSerialPort, type SerialPortTarget } from '../serial/open-serial-port.js';
 import { SerialQueue } from '../serial/serial-queue.js';
-import type { RelayDriver } from '../types.js';
-import { ModbusBus, ModbusTimeoutError, type BusCounters, type BusUser } from './bus.js';
+import { RelayCommandLog } from '../relay-command-log.js';
+import type { RelayCounters, RelayDriver } from '../types.js';
+import { ModbusBus, ModbusTimeoutError, type BusUser } from './bus.js';
 import {
   FC_READ_COILS,
   assertCoil,
@@ -134,7 +135,8 @@ export class ModbusCoilRelay implements RelayDriver, BusUser {
   readonly #logger: DriverLogger;
   readonly #faults: Listeners<Error>;
   readonly #lifecycle = new SerialQueue();
-  readonly #counters = { commands: 0, commandsFailed: 0, exceptions: 0, badEchoes: 0, faults: 0 };
+  readonly #counters = { exceptions: 0, badEchoes: 0, faults: 0 };
+  readonly #log = new RelayCommandLog();
   #state: RelayState = 'closed';
 
   constructor(options: ModbusRelayOptions, bus: ModbusBus, slave: SlaveState, logger: DriverLogger) {
@@ -186,24 +188,22 @@ export class ModbusCoilRelay implements RelayDriver, BusUser {
   }
 
   /** FC05 write single coil; resolves only when the board echoed the request exactly. */
-  async set(energised: boolean): Promise<void> {
-    if (this.#state !== 'open') throw new Error(`relay ${this.deviceId} is ${this.#state === 'faulted' ? 'faulted' : 'not open'}`);
-    this.#counters.commands += 1;
-    const request = encodeWriteSingleCoil(this.#slave, this.#coil, energised);
-    try {
+  set(energised: boolean): Promise<void> {
+    return this.#log.record(async () => {
+      if (this.#state !== 'open') throw new Error(`relay ${this.deviceId} is ${this.#state === 'faulted' ? 'faulted' : 'not open'}`);
+      const request = encodeWriteSingleCoil(this.#slave, this.#coil, energised);
       const reply = await this.#request(request, request[1] ?? 0);
       if (!reply.frame.equals(request)) {
         this.#counters.badEchoes += 1;
         throw new Error(`Modbus slave ${this.#slave} on ${this.#path} answered coil ${this.#coil} with a reply that does not echo the request`);
       }
-    } catch (error) {
-      this.#counters.commandsFailed += 1;
-      throw error;
-    }
+      // The echo is the board confirming the coil's new value.
+      this.#log.verified(energised);
+    });
   }
 
-  counters(): Readonly<Record<string, number>> & Readonly<BusCounters> {
-    return { ...this.#bus.counters(), ...this.#counters, slaveTimeoutsInARow: this.#slaveState.consecutiveTimeouts };
+  counters(): RelayCounters {
+    return this.#log.counters({ ...this.#bus.counters(), ...this.#counters, slaveTimeoutsInARow: this.#slaveState.consecutiveTimeouts });
   }
 
   /** Called by the bus when its port is lost; reports once per open(). */

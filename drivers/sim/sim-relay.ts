@@ -1,10 +1,12 @@
 /** A relay with no hardware: remembers its state and history for status and tests. */
-import type { RelayDriver } from '../types.js';
+import { RelayCommandLog } from '../relay-command-log.js';
+import type { RelayCounters, RelayDriver } from '../types.js';
 
 export class SimRelay implements RelayDriver {
   readonly deviceId: string;
   readonly history: { at: number; energised: boolean }[] = [];
   readonly #faultListeners = new Set<(error: Error) => void>();
+  readonly #log = new RelayCommandLog();
   #open = false;
   #energised = false;
 
@@ -28,10 +30,17 @@ export class SimRelay implements RelayDriver {
     return this.#energised;
   }
 
-  async set(energised: boolean): Promise<void> {
-    if (!this.#open) throw new Error(`relay ${this.deviceId} is not open`);
-    this.#energised = energised;
-    this.history.push({ at: Date.now(), energised });
-    if (this.history.length > 100) this.history.shift();
+  set(energised: boolean): Promise<void> {
+    return this.#log.record(async () => {
+      if (!this.#open) throw new Error(`relay ${this.deviceId} is not open`);
+      this.#energised = energised;
+      this.#log.verified(energised);
+      this.history.push({ at: Date.now(), energised });
+      if (this.history.length > 100) this.history.shift();
+    });
+  }
+
+  counters(): RelayCounters {
+    return this.#log.counters();
   }
 }

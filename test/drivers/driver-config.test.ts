@@ -113,6 +113,33 @@ readers:
     );
   });
 
+  it('checks HID entries: a reader needs usbId or path, ids look like lsusb, one relay channel per door', () => {
+    const body = `doors:
+  - { id: d1, relay: { driver: usb-hid-relay, serial: QWERT, channel: 1 } }
+  - { id: d2, relay: { driver: usb-hid-relay, serial: QWERT, channel: 1 } }
+  - { id: d3, relay: { driver: usb-hid-relay, serial: QWERT, channel: 9 } }
+readers:
+  - { id: a, driver: hid-keyboard, mode: entry }
+  - { id: b, driver: hid-keyboard, usbId: "0xffff", mode: entry, layout: dvorak }
+  - { id: c, driver: hid-keyboard, usbId: "ffff:0035", serialNumber: R1, mode: entry, feedback: { granted: "00 89" } }
+`;
+    let problems: readonly { path: string; message: string }[] = [];
+    try {
+      loadConfig(writeSite(dir.path, body));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      problems = error.problems;
+    }
+    expect(problems.map((p) => p.path)).toEqual(
+      expect.arrayContaining(['doors[2].relay.channel', 'readers[0].usbId', 'readers[1].usbId', 'readers[1].layout']),
+    );
+    expect(problems.some((p) => p.path.startsWith('readers[2]'))).toBe(false);
+    const shapeValid = body.replace(/ {2}- \{ id: d3, .*\n/, '').replace(/ {2}- \{ id: [ab], .*\n/g, '');
+    expect(() => loadConfig(writeSite(dir.path, shapeValid))).toThrow('doors[1].relay: relay channel already used by door "d1"');
+    const valid = loadConfig(writeSite(dir.path, shapeValid.replace('{ id: d2, relay: { driver: usb-hid-relay, serial: QWERT, channel: 1 }', '{ id: d2, relay: { driver: usb-hid-relay, serial: QWERT, channel: 2 }')));
+    expect(valid.config.hid.backend).toBe('libusb');
+  });
+
   it('offers exactly the formats the drivers implement', () => {
     expect(uidCardFormatSchema.unwrap().options).toEqual([...UID_CARD_FORMATS]);
     expect(wiegandFormatSchema.unwrap().options).toEqual([...WIEGAND_FORMAT_NAMES]);

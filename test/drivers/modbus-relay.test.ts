@@ -102,8 +102,8 @@ describe('Modbus-RTU relays on a pseudo-terminal', () => {
     bus.noiseBeforeNextReply = [0x00, 0xff, 0x13, 0x37];
     bus.strayBeforeNextReply = true;
     await handle.set(true);
-    expect(handle.counters()).toMatchObject({ strayReplies: 1 });
-    expect(handle.counters().garbageBytes).toBeGreaterThan(0);
+    expect(handle.counters().details).toMatchObject({ strayReplies: 1 });
+    expect(handle.counters().details.garbageBytes).toBeGreaterThan(0);
   });
 
   it('rejects set() when the reply does not echo the request', async () => {
@@ -112,7 +112,7 @@ describe('Modbus-RTU relays on a pseudo-terminal', () => {
     await handle.open();
     bus.badEchoes = 1;
     await expect(handle.set(true)).rejects.toThrow(/does not echo the request/);
-    expect(handle.counters().badEchoes).toBe(1);
+    expect(handle.counters().details.badEchoes).toBe(1);
     await handle.set(true); // the next command works; a wrong echo is not a fault of the link
     expect(faults).toEqual([]);
   });
@@ -132,8 +132,8 @@ describe('Modbus-RTU relays on a pseudo-terminal', () => {
     bus.corruptReplies = 1;
     await handle.set(true);
     expect(bus.writes()).toHaveLength(2);
-    expect(handle.counters().badCrc).toBeGreaterThanOrEqual(1);
-    expect(handle.counters().timeouts).toBe(1);
+    expect(handle.counters().details.badCrc).toBeGreaterThanOrEqual(1);
+    expect(handle.counters().details.timeouts).toBe(1);
   });
 
   it('rejects set() on timeout, and faults every relay of a board after N timeouts in a row, not the others', async () => {
