@@ -52,3 +52,11 @@ export interface RelayDriver extends DeviceDriver {
   /** Energise or release the relay. Rejects when the command cannot be sent. */
   set(energised: boolean): Promise<void>;
 }
+
+/** One digital input (door contact, request-to-exit), as the device reports it. */
+export interface InputDriver extends DeviceDriver {
+  /** Level changes: true = active (contact open / button pressed, after any inversion in config). */
+  onChange(listener: (active: boolean) => void): void;
+  /** Last reported level, or null before the first report. */
+  readonly level: boolean | null;
+}

@@ -39,6 +39,8 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   for (const d of status.doors) {
     const relay = d.relay.state === 'online' ? 'relay online' : `relay ${d.relay.state}${d.relay.lastError === null ? '' : ` (${d.relay.lastError})`}`;
     console.log(`  ${d.id.padEnd(16)} ${d.state.padEnd(9)} ${d.mode.padEnd(12)} ${d.lockType.padEnd(12)} ${relay}`);
+    const inputs = describeDoorInputs(d);
+    if (inputs !== '') console.log(`  ${''.padEnd(16)} ${inputs}`);
   }
   console.log('\nReaders');
   for (const r of status.readers) {
@@ -61,6 +63,22 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   console.log(`On site    ${status.occupancy.count}`);
   for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}`);
   return 0;
+}
+
+function describeDoorInputs(d: GatewayStatusReport['doors'][number]): string {
+  const input = (name: string, i: typeof d.contact, active: string, inactive: string): string | null => {
+    if (i === null) return null;
+    if (i.device.state !== 'online') return `${name} ${i.device.state}${i.device.lastError === null ? '' : ` (${i.device.lastError})`}`;
+    return `${name} ${i.active === null ? 'unknown' : i.active ? active : inactive}`;
+  };
+  const parts = [
+    `lock ${d.lock}`,
+    input('contact', d.contact, 'open', 'closed'),
+    input('rex', d.rex, 'pressed', 'released'),
+    d.scheduledUnlock === null ? null : `scheduled unlock ${d.scheduledUnlock}`,
+    d.commandedMode === d.mode ? null : `commanded ${d.commandedMode}`,
+  ];
+  return parts.filter((p) => p !== null).join(', ');
 }
 
 function describeCommands(c: NonNullable<GatewayStatusReport['cloud']>): string {
@@ -106,4 +124,11 @@ export async function simCommand(options: CliOptions, kind: 'card' | 'keypad', v
     );
   }
   return result.outcome === 'granted' ? 0 : 3;
+}
+
+export async function simInputCommand(options: CliOptions, door: string, input: 'contact' | 'rex', action: 'open' | 'closed' | 'press'): Promise<number> {
+  const result = (await ask(options, { op: 'sim-input', door, input, action })) as { door: string; state: string; mode: string; lock: string; alarm: string | null };
+  if (options.json) console.log(JSON.stringify(result));
+  else console.log(`door ${result.door}: ${result.state}, mode ${result.mode}, lock ${result.lock}${result.alarm === null ? '' : `, ALARM ${result.alarm}`}`);
+  return 0;
 }

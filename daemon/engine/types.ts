@@ -65,6 +65,8 @@ export interface ReaderPolicy {
 export interface DoorPolicy {
   readonly id: string;
   readonly pulseMs: number;
+  /** Unlock time for people who need more time (accessibility); absent: the door has none, use pulseMs. */
+  readonly extendedPulseMs?: number | undefined;
   readonly mode: DoorMode;
   /** Null: the door accepts credentials at any time. */
   readonly schedule: WeeklySchedule | null;

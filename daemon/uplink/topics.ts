@@ -12,12 +12,14 @@ import { commandResponseSchema, type CommandResponse } from '../cloud/link-messa
 import { envelopeSchema, type SignedEnvelope } from '../cloud/signed-message.js';
 import { syncRequestSchema, syncStateSchema, type SyncRequest, type SyncState } from '../sync/messages.js';
 import { accessEventSchema, gatewayStatusSchema, type AccessEvent, type GatewayStatus } from './payloads.js';
+import { doorEventSchema, type DoorEvent } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
 export interface TopicPayloads {
   status: GatewayStatus;
   'events/access': AccessEvent;
   'events/command': CommandEvent;
+  'events/door': DoorEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -45,6 +47,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   // as if it had just happened.
   'events/access': { qos: 1, retain: false, schema: accessEventSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
+  'events/door': { qos: 1, retain: false, schema: doorEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be
@@ -112,6 +115,11 @@ export function accessTopic(topicPrefix: string, gatewayId: string): string {
 /** Where executed remote commands are journaled and published. */
 export function commandEventTopic(topicPrefix: string, gatewayId: string): string {
   return gatewayTopic(topicPrefix, gatewayId, 'events/command');
+}
+
+/** Where door events (alarms, REX, mode changes, input faults) are journaled and published. */
+export function doorEventTopic(topicPrefix: string, gatewayId: string): string {
+  return gatewayTopic(topicPrefix, gatewayId, 'events/door');
 }
 
 /** All topics of one gateway, validated once. */
