@@ -12,10 +12,14 @@ export class SimInput implements InputDriver {
   readonly #changeListeners = new Set<(active: boolean) => void>();
   readonly #faultListeners = new Set<(error: Error) => void>();
   #open = false;
+  /** The simulated hardware's level; it does not change while the daemon has the input closed. */
+  #physical: boolean;
   #level: boolean | null = null;
 
-  constructor(deviceId: string) {
+  /** `initialActive`: the level the hardware has when first opened (a door standing open at boot). */
+  constructor(deviceId: string, initialActive = false) {
     this.deviceId = deviceId;
+    this.#physical = initialActive;
   }
 
   get level(): boolean | null {
@@ -24,7 +28,7 @@ export class SimInput implements InputDriver {
 
   async open(): Promise<void> {
     this.#open = true;
-    this.#report(this.#level ?? false, true);
+    this.#report(this.#physical, true);
   }
 
   async close(): Promise<void> {
@@ -61,6 +65,7 @@ export class SimInput implements InputDriver {
   }
 
   #report(active: boolean, first: boolean): void {
+    this.#physical = active;
     if (!first && this.#level === active) return;
     this.#level = active;
     for (const listener of this.#changeListeners) listener(active);
