@@ -170,6 +170,10 @@ export class CommandExecutor {
       case 'door.hold-open': {
         const door = this.#o.doors.get(action.doorId);
         if (door === undefined) return reject('unknown_door', `no door "${action.doorId}" on this gateway`);
+        // Like door.unlock, holding a locked-down door open takes an explicit release first.
+        if (action.kind === 'door.hold-open' && door.policy().mode === 'locked-down') {
+          return reject('door_locked_down', `door "${action.doorId}" is locked down; release it first`);
+        }
         const mode = ({ 'door.lockdown': 'locked-down', 'door.release': 'normal', 'door.hold-open': 'unlocked' } as const)[action.kind];
         return { kind: 'mode', doorId: action.doorId, door, mode };
       }

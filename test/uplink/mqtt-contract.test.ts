@@ -14,7 +14,7 @@ import { commandEventSchema } from '../../daemon/cloud/command-event.js';
 import { commandResponseSchema, commandSchema, eventsAckSchema } from '../../daemon/cloud/link-messages.js';
 import { envelopeSchema } from '../../daemon/cloud/signed-message.js';
 import { deltaSchema, snapshotChunkSchema, snapshotPartSchema, syncRequestSchema, syncStateSchema } from '../../daemon/sync/messages.js';
-import { accessEventSchema, gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
+import { accessEventSchema, doorEventSchema, gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
 import { topicNames, topicSpecs } from '../../daemon/uplink/topics.js';
 
 const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta.url));
@@ -22,6 +22,7 @@ const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta
 const schemas = {
   'gatehouse.status/1': gatewayStatusSchema,
   'gatehouse.access/1': accessEventSchema,
+  'gatehouse.door/1': doorEventSchema,
   'gatehouse.command/1': commandEventSchema,
   'gatehouse.cmd-response/1': commandResponseSchema,
   'gatehouse.signed/1': envelopeSchema,
