@@ -95,13 +95,18 @@ function describeUplink(u: GatewayStatusReport['uplink']): string {
 }
 
 export async function eventsCommand(options: CliOptions): Promise<number> {
-  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; ackedAt?: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string } }[];
+  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; ackedAt?: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string; schema?: string; doorId?: string; event?: string; input?: string | null } }[];
   if (options.json) {
     console.log(JSON.stringify(events, null, 2));
     return 0;
   }
   for (const e of events.reverse()) {
     const p = e.payload;
+    const delivery = e.ackedAt != null ? 'acked by the cloud' : e.publishedAt === null ? 'queued' : 'delivered';
+    if (p.schema === 'gatehouse.door/1') {
+      console.log(`#${String(e.seq).padEnd(6)} ${e.createdAt}  door ${(p.doorId ?? '').padEnd(9)} ${(p.event ?? '').padEnd(20)}${p.input == null ? '' : ` ${p.input}`} ${delivery}`);
+      continue;
+    }
     console.log(
       `#${String(e.seq).padEnd(6)} ${e.createdAt}  ${(p.readerId ?? '').padEnd(14)} ${(p.decision?.outcome ?? '').padEnd(8)} ${(p.decision?.reason ?? '').padEnd(20)} ${(p.person?.id ?? '-').padEnd(10)} ${(p.checkin ?? '').padEnd(12)} ${e.ackedAt != null ? 'acked by the cloud' : e.publishedAt === null ? 'queued' : 'delivered'}`,
     );
