@@ -32,6 +32,8 @@ describe('gatehouse CLI', () => {
 
   beforeEach(() => {
     dir = tempDir();
+    // Each test waits for its own daemon's "gatehouse started".
+    daemonOut = '';
   });
   afterEach(async () => {
     if (daemon !== undefined && daemon.exitCode === null) {
@@ -105,6 +107,7 @@ describe('gatehouse CLI', () => {
     await waitFor(() => daemonOut.includes('gatehouse started'), 'daemon started', 20_000);
 
     const forced = await run(['sim', 'input', 'front', 'contact', 'open', '--config', config]);
+    expect(forced.stderr).toBe('');
     expect(forced).toMatchObject({ code: 0 });
     expect(forced.stdout).toBe('door front: forced-open, mode normal, lock locked, ALARM forced-open\n');
     const status = await run(['status', '--config', config]);
