@@ -66,7 +66,8 @@ describe('gatehouse CLI', () => {
   });
 
   it('runs the daemon, simulates a card and a PIN, shows status, and stops on SIGTERM', async () => {
-    const config = writeSite(dir.path, `doors:\n  - { id: front, relay: { driver: sim } }\nreaders:\n  - { id: front-in, driver: sim, door: front, mode: toggle }\n`, { logLevel: 'info' });
+    // A pulse long enough to outlast three CLI processes on a loaded machine: status must still see it.
+    const config = writeSite(dir.path, `doors:\n  - { id: front, relay: { driver: sim }, pulseMs: 60000 }\nreaders:\n  - { id: front-in, driver: sim, door: front, mode: toggle }\n`, { logLevel: 'info' });
     daemon = spawn(process.execPath, [...cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
     daemon.stdout?.on('data', (d: Buffer) => (daemonOut += d.toString()));
     daemon.stderr?.on('data', (d: Buffer) => (daemonOut += d.toString()));
