@@ -3,8 +3,8 @@
  * driver names exist; adding hardware means adding a case here and a schema
  * entry in daemon/config/schema.ts.
  */
-import type { DoorConfig, ReaderConfig } from '../daemon/config/schema.js';
-import type { PresentedCredential, ReaderDriver, RelayDriver } from './types.js';
+import type { DoorConfig, InputConfig, ReaderConfig } from '../daemon/config/schema.js';
+import type { InputDriver, PresentedCredential, ReaderDriver, RelayDriver } from './types.js';
 import type { DriverLogger } from './serial/logger.js';
 import { Rdm6300Reader } from './rdm6300/reader.js';
 import { LcusRelayRegistry } from './lcus/relay.js';
@@ -17,6 +17,7 @@ import { SimRelay } from './sim/sim-relay.js';
 import { nodeHidLibrary, type HidBackend, type HidLibrary } from './hid/hid-library.js';
 import { HidKeyboardReader } from './hid/keyboard-reader.js';
 import { UsbHidRelayRegistry } from './hid/usb-relay.js';
+import { SimInput } from './sim/sim-input.js';
 
 export interface ReaderHandle {
   readonly driver: ReaderDriver;
@@ -24,9 +25,17 @@ export interface ReaderHandle {
   readonly simulate?: (credential: PresentedCredential) => boolean;
 }
 
+export interface InputHandle {
+  readonly driver: InputDriver;
+  /** Present only for simulated inputs: set the level (true = active). Returns false when the input is not open. */
+  readonly simulate?: (action: 'open' | 'closed' | 'press') => boolean;
+}
+
 export interface DriverFactory {
   reader(config: ReaderConfig): ReaderHandle;
   relay(door: DoorConfig): RelayDriver;
+  /** A door's contact or request-to-exit input. */
+  input(door: DoorConfig, role: 'contact' | 'rex', config: InputConfig): InputHandle;
 }
 
 export interface DriverFactoryOptions {
@@ -137,6 +146,31 @@ export function createDriverFactory(logger: DriverLogger, options: DriverFactory
           return usbRelays.relay({ deviceId, serial: door.relay.serial, channel: door.relay.channel, presenceCheckMs: door.relay.presenceCheckMs });
         case 'sim':
           return new SimRelay(deviceId);
+      }
+    },
+    input(door, role, config) {
+      const deviceId = `door:${door.id}:${role}`;
+      switch (config.driver) {
+        case 'modbus-rtu':
+          return {
+            driver: modbus.input({
+              deviceId,
+              path: config.path,
+              slave: config.slave,
+              input: config.input,
+              invert: config.invert,
+              baudRate: config.baudRate,
+              parity: config.parity,
+              stopBits: config.stopBits,
+              pollIntervalMs: config.pollIntervalMs,
+              responseTimeoutMs: config.responseTimeoutMs,
+              faultAfterFailures: config.faultAfterFailures,
+            }),
+          };
+        case 'sim': {
+          const sim = new SimInput(deviceId);
+          return { driver: sim, simulate: (action) => (action === 'press' ? sim.press() : sim.set(action === 'open')) };
+        }
       }
     },
   };

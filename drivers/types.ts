@@ -67,3 +67,11 @@ export interface RelayCounters {
   /** Driver-specific diagnostics (timeouts, bad echoes, read-back mismatches). */
   readonly details: Readonly<Record<string, number>>;
 }
+
+/** One digital input (door contact, request-to-exit), as the device reports it. */
+export interface InputDriver extends DeviceDriver {
+  /** Level changes: true = active (contact open / button pressed, after any inversion in config). */
+  onChange(listener: (active: boolean) => void): void;
+  /** Last reported level, or null before the first report. */
+  readonly level: boolean | null;
+}

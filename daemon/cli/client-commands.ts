@@ -44,6 +44,8 @@ export async function statusCommand(options: CliOptions): Promise<number> {
         ? ''
         : ` commands=${c.commandsSent} failed=${c.commandFailures}${c.verifiedEnergised === null ? '' : ` reads-back=${c.verifiedEnergised ? 'on' : 'off'}`}${c.lastError === null ? '' : ` last error: ${c.lastError}`}`;
     console.log(`  ${d.id.padEnd(16)} ${d.state.padEnd(9)} ${d.mode.padEnd(12)} ${d.lockType.padEnd(12)} ${relay}${commands}`);
+    const inputs = describeDoorInputs(d);
+    if (inputs !== '') console.log(`  ${''.padEnd(16)} ${inputs}`);
   }
   console.log('\nReaders');
   for (const r of status.readers) {
@@ -68,6 +70,22 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   return 0;
 }
 
+function describeDoorInputs(d: GatewayStatusReport['doors'][number]): string {
+  const input = (name: string, i: typeof d.contact, active: string, inactive: string): string | null => {
+    if (i === null) return null;
+    if (i.device.state !== 'online') return `${name} ${i.device.state}${i.device.lastError === null ? '' : ` (${i.device.lastError})`}`;
+    return `${name} ${i.active === null ? 'unknown' : i.active ? active : inactive}`;
+  };
+  const parts = [
+    `lock ${d.lock}`,
+    input('contact', d.contact, 'open', 'closed'),
+    input('rex', d.rex, 'pressed', 'released'),
+    d.scheduledUnlock === null ? null : `scheduled unlock ${d.scheduledUnlock}`,
+    d.commandedMode === d.mode ? null : `commanded ${d.commandedMode}`,
+  ];
+  return parts.filter((p) => p !== null).join(', ');
+}
+
 function describeCommands(c: NonNullable<GatewayStatusReport['cloud']>): string {
   const rejected = Object.entries(c.commands.rejected).map(([reason, n]) => `${reason}=${n}`).join(' ');
   const ignored = Object.entries(c.acks.ignored).map(([reason, n]) => `${reason}=${n}`).join(' ');
@@ -82,13 +100,18 @@ function describeUplink(u: GatewayStatusReport['uplink']): string {
 }
 
 export async function eventsCommand(options: CliOptions): Promise<number> {
-  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; ackedAt?: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string } }[];
+  const events = (await ask(options, { op: 'events', limit: options.limit })) as { seq: number; createdAt: string; publishedAt: string | null; ackedAt?: string | null; payload: { readerId?: string; person?: { id: string } | null; decision?: { outcome: string; reason: string }; checkin?: string; schema?: string; doorId?: string; event?: string; input?: string | null } }[];
   if (options.json) {
     console.log(JSON.stringify(events, null, 2));
     return 0;
   }
   for (const e of events.reverse()) {
     const p = e.payload;
+    const delivery = e.ackedAt != null ? 'acked by the cloud' : e.publishedAt === null ? 'queued' : 'delivered';
+    if (p.schema === 'gatehouse.door/1') {
+      console.log(`#${String(e.seq).padEnd(6)} ${e.createdAt}  door ${(p.doorId ?? '').padEnd(9)} ${(p.event ?? '').padEnd(20)}${p.input == null ? '' : ` ${p.input}`} ${delivery}`);
+      continue;
+    }
     console.log(
       `#${String(e.seq).padEnd(6)} ${e.createdAt}  ${(p.readerId ?? '').padEnd(14)} ${(p.decision?.outcome ?? '').padEnd(8)} ${(p.decision?.reason ?? '').padEnd(20)} ${(p.person?.id ?? '-').padEnd(10)} ${(p.checkin ?? '').padEnd(12)} ${e.ackedAt != null ? 'acked by the cloud' : e.publishedAt === null ? 'queued' : 'delivered'}`,
     );
@@ -111,4 +134,11 @@ export async function simCommand(options: CliOptions, kind: 'card' | 'keypad', v
     );
   }
   return result.outcome === 'granted' ? 0 : 3;
+}
+
+export async function simInputCommand(options: CliOptions, door: string, input: 'contact' | 'rex', action: 'open' | 'closed' | 'press'): Promise<number> {
+  const result = (await ask(options, { op: 'sim-input', door, input, action })) as { door: string; state: string; mode: string; lock: string; alarm: string | null };
+  if (options.json) console.log(JSON.stringify(result));
+  else console.log(`door ${result.door}: ${result.state}, mode ${result.mode}, lock ${result.lock}${result.alarm === null ? '' : `, ALARM ${result.alarm}`}`);
+  return 0;
 }

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { runCommand } from './run.js';
 import { configCheckCommand, configSchemaCommand } from './config-commands.js';
-import { eventsCommand, simCommand, statusCommand } from './client-commands.js';
+import { eventsCommand, simCommand, simInputCommand, statusCommand } from './client-commands.js';
 import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
 
 const usage = `Usage: gatehouse <command> [options]
@@ -19,6 +19,8 @@ Commands:
   events [--limit N]      most recent journal entries (decisions) of the running daemon
   sim card <number>       present a card at a simulated reader
   sim pin <digits>        type a PIN or visitor code at a simulated reader
+  sim input <door> contact|rex open|closed|press
+                          set a simulated door contact, or press a simulated exit button
   sync import <file>      apply a signed snapshot file (one chunk envelope per line), through
                           the running daemon, or directly to the database when none runs;
                           --force also accepts a version not newer than the cache's
@@ -79,6 +81,12 @@ async function main(argv: string[]): Promise<number> {
       return eventsCommand(options);
     case 'sim':
       if ((sub === 'card' || sub === 'pin') && arg !== undefined) return simCommand(options, sub === 'card' ? 'card' : 'keypad', arg);
+      if (sub === 'input' && arg !== undefined) {
+        const [, , , role, action] = positionals;
+        if ((role === 'contact' || role === 'rex') && (action === 'open' || action === 'closed' || action === 'press')) {
+          return simInputCommand(options, arg, role, action);
+        }
+      }
       break;
     case 'sync':
       if (sub === 'import' && arg !== undefined) return syncImportCommand(options, arg);

@@ -2,7 +2,7 @@
  * Carries out verified, addressed, unexpired commands, at most once each.
  *
  * Two shapes, by where the effect lives:
- *   - state commands (door.lockdown, door.release, person.checkout): one
+ *   - state commands (door.lockdown, door.release, door.hold-open, person.checkout): one
  *     transaction claims the command id, changes the state (doors.mode, the
  *     check-in session) and journals the event. The in-memory door follows
  *     after the commit, and after a crash the boot reads the mode back.
@@ -16,6 +16,7 @@
  * it is answered `duplicate`.
  */
 import type { DoorController } from '../access/door-controller.js';
+import type { DoorMode } from '../engine/types.js';
 import type { Logger } from '../runtime/logger.js';
 import type { Db } from '../store/database.js';
 import type { Journal, JournalEntry } from '../store/journal.js';
@@ -49,7 +50,7 @@ export type ExecutionOutcome =
 
 type Plan =
   | { readonly kind: 'unlock'; readonly doorId: string; readonly door: CommandDoor; readonly ms: number }
-  | { readonly kind: 'mode'; readonly doorId: string; readonly door: CommandDoor; readonly mode: 'normal' | 'locked-down' }
+  | { readonly kind: 'mode'; readonly doorId: string; readonly door: CommandDoor; readonly mode: DoorMode }
   | { readonly kind: 'resync' }
   | { readonly kind: 'checkout'; readonly personId: string; readonly sessionId: string };
 
@@ -165,10 +166,16 @@ export class CommandExecutor {
         return { kind: 'unlock', doorId: action.doorId, door, ms: action.seconds * 1000 };
       }
       case 'door.lockdown':
-      case 'door.release': {
+      case 'door.release':
+      case 'door.hold-open': {
         const door = this.#o.doors.get(action.doorId);
         if (door === undefined) return reject('unknown_door', `no door "${action.doorId}" on this gateway`);
-        return { kind: 'mode', doorId: action.doorId, door, mode: action.kind === 'door.lockdown' ? 'locked-down' : 'normal' };
+        // Like door.unlock, holding a locked-down door open takes an explicit release first.
+        if (action.kind === 'door.hold-open' && door.policy().mode === 'locked-down') {
+          return reject('door_locked_down', `door "${action.doorId}" is locked down; release it first`);
+        }
+        const mode = ({ 'door.lockdown': 'locked-down', 'door.release': 'normal', 'door.hold-open': 'unlocked' } as const)[action.kind];
+        return { kind: 'mode', doorId: action.doorId, door, mode };
       }
       case 'sync.resync':
         return { kind: 'resync' };

@@ -45,7 +45,11 @@ export const commandActionSchema = z
     z
       .object({ kind: z.literal('door.release'), doorId: cloudId })
       .strict()
-      .describe('Return a door to mode normal (ends a lockdown).'),
+      .describe('Return a door to mode normal (ends a lockdown or a hold-open).'),
+    z
+      .object({ kind: z.literal('door.hold-open'), doorId: cloudId })
+      .strict()
+      .describe('Put a door in mode unlocked: held unlocked until door.release or door.lockdown. Survives restarts.'),
     z.object({ kind: z.literal('sync.resync') }).strict().describe('Ask the gateway to fetch a full snapshot of its data set.'),
     z
       .object({ kind: z.literal('person.checkout'), personId: cloudId })
@@ -154,4 +158,4 @@ export type CommandRejectReason = z.infer<typeof commandRejectReasonSchema>;
 export type CommandResponse = z.infer<typeof commandResponseSchema>;
 export type EventsAck = z.infer<typeof eventsAckSchema>;
 
-export const commandActionKinds: readonly CommandActionKind[] = ['door.unlock', 'door.lockdown', 'door.release', 'sync.resync', 'person.checkout'];
+export const commandActionKinds: readonly CommandActionKind[] = ['door.unlock', 'door.lockdown', 'door.release', 'door.hold-open', 'sync.resync', 'person.checkout'];

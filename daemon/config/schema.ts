@@ -101,6 +101,31 @@ export const relaySchema = z
   ])
   .describe('The output that drives the lock.');
 
+export const inputSchema = z
+  .discriminatedUnion('driver', [
+    z
+      .object({
+        driver: z.literal('modbus-rtu'),
+        path: serialPath,
+        slave: z.number().int().min(1).max(247).default(1).describe('Slave address of the input board on the RS-485 line.'),
+        input: z.number().int().min(0).max(65_535).describe('Discrete input address as sent on the wire, 0-based: input 1 of most boards is 0.'),
+        invert: z
+          .boolean()
+          .default(false)
+          .describe('Report the opposite of the wire level. Active must mean "contact open" / "button pressed".'),
+        baudRate: z.number().int().positive().default(9600),
+        parity: z.enum(['none', 'even', 'odd']).default('none'),
+        stopBits: z.union([z.literal(1), z.literal(2)]).default(1),
+        pollIntervalMs: z.number().int().min(20).max(5_000).default(100).describe('Pause between two FC02 polls.'),
+        responseTimeoutMs: z.number().int().min(20).max(5_000).default(500),
+        faultAfterFailures: z.number().int().min(1).max(100).default(3).describe('Failed polls in a row after which the input counts as lost.'),
+      })
+      .strict()
+      .describe('Discrete input of a Modbus-RTU board, polled with FC02; shares the port (and its line settings) with Modbus relays.'),
+    z.object({ driver: z.literal('sim') }).strict().describe('Simulated input fed by `gatehouse sim input <door> contact|rex open|closed|press`.'),
+  ])
+  .describe('A digital input: active = contact open / button pressed.');
+
 export const cardFormatSchema = z
   .enum(['decimal10', 'fc-cn', 'hex'])
   .default('decimal10')
@@ -492,6 +517,27 @@ export const configSchema = z
               .max(120_000)
               .optional()
               .describe('Unlock time for people who need longer (synced extendedUnlock, accessibility); defaults to pulseMs.'),
+            contact: inputSchema.optional().describe('Door contact (active = open): relock on open, held-open and forced-open alarms.'),
+            rex: inputSchema.optional().describe('Request-to-exit button or sensor (active = pressed).'),
+            rexMode: z
+              .enum(['unlock', 'free-egress'])
+              .default('unlock')
+              .describe('unlock: REX unlocks for pulseMs. free-egress: the lock stays, the door may open without a forced alarm for pulseMs (mechanical lever).'),
+            heldOpenS: z.number().int().min(5).max(3_600).default(30).describe('An authorised opening longer than this raises held-open.'),
+            preAlarmS: z
+              .number()
+              .int()
+              .min(0)
+              .max(3_600)
+              .default(10)
+              .describe('Seconds before held-open at which held-open-prealarm is raised; 0 = no pre-alarm.'),
+            unlockSchedule: id
+              .optional()
+              .describe('Name of a schedule during whose windows the door is held unlocked (mode unlocked), unless locked down.'),
+            firstPersonIn: z
+              .boolean()
+              .default(false)
+              .describe('With unlockSchedule: a window holds the door unlocked only once someone has been granted at it in that window.'),
           })
           .strict(),
       )
@@ -561,6 +607,12 @@ export const configSchema = z
       if (d.schedule !== undefined && !(d.schedule in cfg.schedules)) {
         ctx.addIssue({ code: 'custom', path: ['doors', index, 'schedule'], message: `no schedule named "${d.schedule}"` });
       }
+      if (d.unlockSchedule !== undefined && !(d.unlockSchedule in cfg.schedules)) {
+        ctx.addIssue({ code: 'custom', path: ['doors', index, 'unlockSchedule'], message: `no schedule named "${d.unlockSchedule}"` });
+      }
+      if (d.preAlarmS >= d.heldOpenS) {
+        ctx.addIssue({ code: 'custom', path: ['doors', index, 'preAlarmS'], message: 'the pre-alarm must come before held-open: preAlarmS < heldOpenS' });
+      }
     });
     // Two doors on one relay channel would open each other.
     const channels = new Map<string, string>();
@@ -592,6 +644,7 @@ export type GatehouseConfig = z.infer<typeof configSchema>;
 export type DoorConfig = GatehouseConfig['doors'][number];
 export type ReaderConfig = GatehouseConfig['readers'][number];
 export type RelayConfig = DoorConfig['relay'];
+export type InputConfig = z.infer<typeof inputSchema>;
 export type ReaderMode = z.infer<typeof readerModeSchema>;
 export type CardFormat = z.infer<typeof cardFormatSchema>;
 export type WeeklySchedule = z.infer<typeof scheduleSchema>;

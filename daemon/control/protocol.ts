@@ -15,6 +15,14 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
       reader: z.string().max(64).optional(),
     })
     .strict(),
+  z
+    .object({
+      op: z.literal('sim-input'),
+      door: z.string().min(1).max(64),
+      input: z.enum(['contact', 'rex']),
+      action: z.enum(['open', 'closed', 'press']),
+    })
+    .strict(),
   z.object({ op: z.literal('events'), limit: z.number().int().min(1).max(1000).default(20) }).strict(),
   // The daemon reads the file itself (it may be far larger than a request line)
   // and answers at once; progress and outcome are polled with sync-status.

@@ -13,6 +13,7 @@ import type { CredentialConflict } from '../store/cache.js';
 import { ClockWatch } from './clock-watch.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
 import { createCodeSecurity, type CodeSecurity } from '../access/code-security.js';
+import { journalDoorEvents, type DoorEventJournal } from '../access/door-events.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -24,13 +25,13 @@ import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
 import { ControlServer } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
-import { createDriverFactory, type DriverFactoryOptions, type ReaderHandle } from '../../drivers/registry.js';
-import type { RelayDriver } from '../../drivers/types.js';
+import { createDriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
+import type { InputDriver, RelayDriver } from '../../drivers/types.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import type { Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
-import { accessTopic, alarmTopic, gatewayTopic } from '../uplink/topics.js';
+import { accessTopic, alarmTopic, doorEventTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
 
@@ -82,6 +83,9 @@ export class Gateway {
   readonly #codes: CodeSecurity;
   readonly doors = new Map<string, DoorController>();
   readonly #relays: Supervisor<RelayDriver>[] = [];
+  /** Door contact and REX inputs, by door id and role. */
+  readonly #inputs: { doorId: string; role: 'contact' | 'rex'; handle: InputHandle; supervisor: Supervisor<InputDriver> }[] = [];
+  readonly #doorEvents: DoorEventJournal;
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
   readonly #uplink: Uplink;
   readonly #cloud: CloudChannel | null;
@@ -114,17 +118,37 @@ export class Gateway {
     const modes = doorModes(this.db);
     const factory = createDriverFactory(logger, { hidBackend: config.hid.backend, ...drivers });
 
+    this.#doorEvents = journalDoorEvents({
+      journal: this.journal,
+      topic: doorEventTopic(config.mqtt?.topicPrefix ?? 'gatehouse/v1', config.gateway.id),
+      siteId: config.site.id,
+      gatewayId: config.gateway.id,
+      logger,
+    });
     for (const door of config.doors) {
       const relay = new Supervisor(factory.relay(door), { logger });
       this.#relays.push(relay);
+      const input = (role: 'contact' | 'rex'): Supervisor<InputDriver> | null => {
+        const inputConfig = door[role];
+        if (inputConfig === undefined) return null;
+        const handle = factory.input(door, role, inputConfig);
+        const supervisor = new Supervisor(handle.driver, { logger });
+        this.#inputs.push({ doorId: door.id, role, handle, supervisor });
+        return supervisor;
+      };
       this.doors.set(
         door.id,
         new DoorController({
           config: door,
           relay,
+          contact: input('contact'),
+          rex: input('rex'),
           schedule: door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null),
+          unlockSchedule: door.unlockSchedule === undefined ? null : (config.schedules[door.unlockSchedule] ?? null),
+          timezone: config.site.timezone,
           mode: modes.get(door.id) ?? 'normal',
           logger,
+          onEvent: this.#doorEvents.sink,
         }),
       );
     }
@@ -237,6 +261,8 @@ export class Gateway {
       gateway.#policyTimer.unref();
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays) relay.start();
+      for (const input of gateway.#inputs) input.supervisor.start();
+      for (const door of gateway.doors.values()) door.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
@@ -271,6 +297,7 @@ export class Gateway {
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all(this.#relays.map((r) => r.stop()));
+    await Promise.all(this.#inputs.map((i) => i.supervisor.stop()));
     this.#cloud?.stop();
     await this.sync.stop();
     await this.#uplink.stop();
@@ -306,7 +333,7 @@ export class Gateway {
       journal: {
         pending: depth.pending,
         oldestPendingAt: depth.oldestPendingAt === null ? null : new Date(depth.oldestPendingAt).toISOString(),
-        writeFailures: this.pipeline.journalFailures,
+        writeFailures: this.pipeline.journalFailures + this.#doorEvents.failures(),
         delivery: this.journal.delivery,
         awaitingPuback: depth.awaitingPuback,
         awaitingCloudAck: depth.awaitingCloudAck,
@@ -365,6 +392,16 @@ export class Gateway {
     return result;
   }
 
+  /** Set a simulated door input (sim drivers only): contact open/closed, or a REX press. */
+  simulateInput(doorId: string, role: 'contact' | 'rex', action: 'open' | 'closed' | 'press'): DoorStatus {
+    const input = this.#inputs.find((i) => i.doorId === doorId && i.role === role);
+    if (input?.handle.simulate === undefined) throw new Error(`door "${doorId}" has no simulated ${role} input`);
+    if (!input.handle.simulate(action)) throw new Error(`the ${role} input of door "${doorId}" is not online`);
+    const door = this.doors.get(doorId);
+    if (door === undefined) throw new Error(`no door "${doorId}"`);
+    return door.status();
+  }
+
   /**
    * sync.resync commands land here. The sync component subscribes (its
    * "fetch a full snapshot now"); listeners must return quickly and may throw
@@ -417,6 +454,10 @@ export class Gateway {
           fingerprint: result.fingerprint,
           seq: result.event?.seq ?? null,
         };
+      }
+      case 'sim-input': {
+        const door = this.simulateInput(request.door, request.input, request.action);
+        return { door: door.id, state: door.state, mode: door.mode, lock: door.lock, alarm: door.alarm };
       }
       case 'sync-import':
         return this.#startImport(request.path, request.force);

@@ -172,6 +172,37 @@ export const gatewayStatusSchema = z
   })
   .strict();
 
+export const doorEventSchema = z
+  .object({
+    schema: z.literal('gatehouse.door/1'),
+    eventId: z.string().describe('UUIDv7, unique per event; the cloud deduplicates by it.'),
+    bootId: z.string().describe('Random id of the daemon run that saw the event.'),
+    seq: z.number().int().positive().describe('Per-gateway sequence number, shared with access and command events.'),
+    ts: z.string().describe('When the gateway saw the event, ISO 8601 UTC with milliseconds.'),
+    siteId: z.string(),
+    gatewayId: z.string(),
+    doorId: z.string(),
+    event: z
+      .enum(['forced-open', 'held-open-prealarm', 'held-open', 'closed-after-alarm', 'rex', 'mode-changed', 'input-fault'])
+      .describe(
+        'forced-open: the contact opened while locked, without a grant or REX. held-open-prealarm / held-open: an authorised opening lasts heldOpenS - preAlarmS / heldOpenS. closed-after-alarm: the door closed after one of those alarms. rex: the request-to-exit input was pressed. mode-changed: see mode. input-fault: the contact or REX input was lost (see input).',
+      ),
+    mode: z.enum(['normal', 'unlocked', 'locked-down']).describe('Door mode when the event happened (the new mode for mode-changed).'),
+    alarm: z
+      .enum(['forced-open', 'held-open-prealarm', 'held-open'])
+      .nullable()
+      .describe('The alarm raised, or for closed-after-alarm the alarm that ended; null for other events.'),
+    input: z.enum(['contact', 'rex']).nullable().describe('The input that failed (input-fault); null for other events.'),
+    openS: z
+      .number()
+      .int()
+      .nonnegative()
+      .nullable()
+      .describe('Seconds the door had been open (held-open alarms, closed-after-alarm), when known.'),
+  })
+  .strict();
+
+export type DoorEvent = z.infer<typeof doorEventSchema>;
 export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
 export type ConflictReport = z.infer<typeof conflictReportSchema>;

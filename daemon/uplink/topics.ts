@@ -16,11 +16,13 @@ import {
   alarmEventSchema,
   checkoutEventSchema,
   conflictReportSchema,
+  doorEventSchema,
   gatewayStatusSchema,
   type AccessEvent,
   type AlarmEvent,
   type CheckoutEvent,
   type ConflictReport,
+  type DoorEvent,
   type GatewayStatus,
 } from './payloads.js';
 
@@ -32,6 +34,7 @@ export interface TopicPayloads {
   'events/conflicts': ConflictReport;
   'events/command': CommandEvent;
   'events/alarm': AlarmEvent;
+  'events/door': DoorEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -62,6 +65,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   'events/conflicts': { qos: 1, retain: false, schema: conflictReportSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
   'events/alarm': { qos: 1, retain: false, schema: alarmEventSchema },
+  'events/door': { qos: 1, retain: false, schema: doorEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be
@@ -134,6 +138,11 @@ export function commandEventTopic(topicPrefix: string, gatewayId: string): strin
 /** Where duress alarms and code-guessing lockouts are journaled and published. */
 export function alarmTopic(topicPrefix: string, gatewayId: string): string {
   return gatewayTopic(topicPrefix, gatewayId, 'events/alarm');
+}
+
+/** Where door events (alarms, REX, mode changes, input faults) are journaled and published. */
+export function doorEventTopic(topicPrefix: string, gatewayId: string): string {
+  return gatewayTopic(topicPrefix, gatewayId, 'events/door');
 }
 
 /** All topics of one gateway, validated once. */

@@ -5,6 +5,7 @@ import { SerialQueue } from '../serial/serial-queue.js';
 import { RelayCommandLog } from '../relay-command-log.js';
 import type { RelayCounters, RelayDriver } from '../types.js';
 import { ModbusBus, ModbusTimeoutError, type BusUser } from './bus.js';
+import { ModbusDiscreteInput, type ModbusInputOptions } from './discrete-input.js';
 import {
   FC_READ_COILS,
   assertCoil,
@@ -76,32 +77,13 @@ export class ModbusRelayRegistry {
   relay(options: ModbusRelayOptions): ModbusCoilRelay {
     assertSlave(options.slave);
     assertCoil(options.coil);
-    const target: SerialPortTarget = {
-      path: options.path,
-      baudRate: options.baudRate ?? MODBUS_DEFAULTS.baudRate,
-      parity: options.parity ?? MODBUS_DEFAULTS.parity,
-      stopBits: options.stopBits ?? MODBUS_DEFAULTS.stopBits,
-    };
+    const target = lineTarget(options);
     const coilKey = `${options.path}#${options.slave}#${options.coil}`;
     const owner = this.#coils.get(coilKey);
     if (owner !== undefined) {
       throw new Error(`Modbus coil ${options.coil} of slave ${options.slave} on ${options.path} is already used by ${owner}`);
     }
-    let bus = this.#buses.get(options.path);
-    if (bus === undefined) {
-      bus = new ModbusBus({
-        target,
-        openPort: this.#openPort,
-        logger: this.#logger,
-        interByteTimeoutMs: this.#interByteTimeoutMs,
-        ...(this.#presenceCheckMs === undefined ? {} : { presenceCheckMs: this.#presenceCheckMs }),
-      });
-      this.#buses.set(options.path, bus);
-    } else if (!sameLine(bus.target, target)) {
-      throw new Error(
-        `Modbus port ${options.path} is already used at ${describeLine(bus.target)}; relay ${options.deviceId} asks for ${describeLine(target)}`,
-      );
-    }
+    const bus = this.#bus(target, `relay ${options.deviceId}`);
     const slaveKey = `${options.path}#${options.slave}`;
     let slave = this.#slaves.get(slaveKey);
     if (slave === undefined) {
@@ -110,6 +92,44 @@ export class ModbusRelayRegistry {
     }
     this.#coils.set(coilKey, options.deviceId);
     return new ModbusCoilRelay(options, bus, slave, this.#logger);
+  }
+
+  /**
+   * A discrete input (door contact, exit button) polled with FC02 on the same
+   * bus as the relays: a board's inputs and coils share its port.
+   */
+  input(options: ModbusInputOptions): ModbusDiscreteInput {
+    assertSlave(options.slave);
+    assertCoil(options.input);
+    const target = lineTarget(options);
+    const key = `${options.path}#${options.slave}#input${options.input}`;
+    const owner = this.#coils.get(key);
+    if (owner !== undefined) {
+      throw new Error(`Modbus input ${options.input} of slave ${options.slave} on ${options.path} is already used by ${owner}`);
+    }
+    const bus = this.#bus(target, `input ${options.deviceId}`);
+    this.#coils.set(key, options.deviceId);
+    return new ModbusDiscreteInput(options, bus, this.#logger);
+  }
+
+  /** The bus of a port, created on first use; every user of a port must agree on its line settings. */
+  #bus(target: SerialPortTarget, user: string): ModbusBus {
+    let bus = this.#buses.get(target.path);
+    if (bus === undefined) {
+      bus = new ModbusBus({
+        target,
+        openPort: this.#openPort,
+        logger: this.#logger,
+        interByteTimeoutMs: this.#interByteTimeoutMs,
+        ...(this.#presenceCheckMs === undefined ? {} : { presenceCheckMs: this.#presenceCheckMs }),
+      });
+      this.#buses.set(target.path, bus);
+    } else if (!sameLine(bus.target, target)) {
+      throw new Error(
+        `Modbus port ${target.path} is already used at ${describeLine(bus.target)}; ${user} asks for ${describeLine(target)}`,
+      );
+    }
+    return bus;
   }
 }
 
@@ -255,6 +275,16 @@ export class ModbusCoilRelay implements RelayDriver, BusUser {
     this.#logger.warn({ deviceId: this.deviceId, path: this.#path, slave: this.#slave, err: error.message }, 'relay lost');
     this.#faults.emit(error);
   }
+}
+
+/** The port and line settings a relay or input asks for, with the Modbus defaults filled in. */
+function lineTarget(options: Pick<ModbusRelayOptions, 'path' | 'baudRate' | 'parity' | 'stopBits'>): SerialPortTarget {
+  return {
+    path: options.path,
+    baudRate: options.baudRate ?? MODBUS_DEFAULTS.baudRate,
+    parity: options.parity ?? MODBUS_DEFAULTS.parity,
+    stopBits: options.stopBits ?? MODBUS_DEFAULTS.stopBits,
+  };
 }
 
 function sameLine(a: SerialPortTarget, b: SerialPortTarget): boolean {

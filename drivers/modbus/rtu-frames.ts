@@ -8,6 +8,7 @@ import { withCrc } from './crc16.js';
 export const MODBUS_MIN_SLAVE = 1;
 export const MODBUS_MAX_SLAVE = 247;
 export const FC_READ_COILS = 0x01;
+export const FC_READ_DISCRETE_INPUTS = 0x02;
 export const FC_WRITE_SINGLE_COIL = 0x05;
 const EXCEPTION_BIT = 0x80;
 
@@ -36,6 +37,27 @@ export function encodeReadCoils(slave: number, start: number, quantity: number):
     throw new RangeError(`coil quantity must be 1..2000 within the address space, got ${quantity}`);
   }
   return withCrc(Uint8Array.of(slave, FC_READ_COILS, start >> 8, start & 0xff, quantity >> 8, quantity & 0xff));
+}
+
+/** FC02: `ADDR 02 START_HI START_LO QTY_HI QTY_LO CRC_LO CRC_HI`, 1..2000 discrete inputs (same layout as FC01). */
+export function encodeReadDiscreteInputs(slave: number, start: number, quantity: number): Buffer {
+  const request = encodeReadCoils(slave, start, quantity);
+  request[1] = FC_READ_DISCRETE_INPUTS;
+  return withCrc(request.subarray(0, 6));
+}
+
+/**
+ * The bits of an FC01/FC02 reply `ADDR FC N DATA… CRC`: bit 0 of the first
+ * data byte is the first address asked for. Throws when the byte count does
+ * not fit `quantity` (a reply to another request, or a confused board).
+ */
+export function decodeBits(reply: RtuReply, quantity: number): boolean[] {
+  const byteCount = reply.pdu[1] ?? 0;
+  const expected = Math.ceil(quantity / 8);
+  if (byteCount !== expected || reply.pdu.length !== 2 + expected) {
+    throw new RangeError(`expected ${expected} data byte(s) for ${quantity} bit(s), got ${byteCount}`);
+  }
+  return Array.from({ length: quantity }, (_, i) => ((reply.pdu[2 + (i >> 3)] ?? 0) & (1 << (i & 7))) !== 0);
 }
 
 /** A reply frame with a valid CRC. `pdu` is the function code and data, without address and CRC. */

@@ -163,7 +163,8 @@ export function commandsModule(): CloudSimModule {
   const commands: Record<string, CloudSimCommand> = {
     unlock: { usage: 'unlock DOOR SECONDS        remote unlock', run: (a) => send({ kind: 'door.unlock', doorId: arg(a, 0, 'door'), seconds: Number(arg(a, 1, 'seconds')) })() },
     lockdown: { usage: 'lockdown DOOR              lock a door down', run: (a) => send({ kind: 'door.lockdown', doorId: arg(a, 0, 'door') })() },
-    release: { usage: 'release DOOR               end a lockdown', run: (a) => send({ kind: 'door.release', doorId: arg(a, 0, 'door') })() },
+    release: { usage: 'release DOOR               end a lockdown or a hold-open', run: (a) => send({ kind: 'door.release', doorId: arg(a, 0, 'door') })() },
+    'hold-open': { usage: 'hold-open DOOR             hold a door unlocked until release', run: (a) => send({ kind: 'door.hold-open', doorId: arg(a, 0, 'door') })() },
     resync: { usage: 'resync                     ask the gateway for a full resync', run: () => send({ kind: 'sync.resync' })() },
     checkout: { usage: 'checkout PERSON            check a person out', run: (a) => send({ kind: 'person.checkout', personId: arg(a, 0, 'person') })() },
   };

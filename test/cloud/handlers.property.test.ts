@@ -42,7 +42,7 @@ class RecordingDoor implements CommandDoor {
   unlock(ms: number): void {
     this.calls.push(`unlock ${ms}`);
   }
-  setMode(mode: 'normal' | 'locked-down'): void {
+  setMode(mode: DoorMode): void {
     this.#mode = mode;
     this.calls.push(`mode ${mode}`);
   }
@@ -81,6 +81,7 @@ const actionArb: fc.Arbitrary<CommandAction> = fc.oneof(
   fc.record({ kind: fc.constant('door.unlock' as const), doorId: fc.constant('front'), seconds: fc.integer({ min: 1, max: 3600 }) }),
   fc.record({ kind: fc.constant('door.lockdown' as const), doorId: fc.constant('front') }),
   fc.record({ kind: fc.constant('door.release' as const), doorId: fc.constant('front') }),
+  fc.record({ kind: fc.constant('door.hold-open' as const), doorId: fc.constant('front') }),
   fc.constant<CommandAction>({ kind: 'sync.resync' }),
 );
 
@@ -212,7 +213,7 @@ describe('command handler (property)', () => {
         const after = effects();
         for (let i = 0; i < replays; i++) expect(commands.handle(raw)).toMatchObject({ status: 'rejected', reason: 'duplicate', cmdId: command.cmdId });
         expect(effects()).toEqual(after);
-        if (command.action.kind === 'door.unlock' && doors.get('front')?.policy().mode === 'locked-down') {
+        if ((command.action.kind === 'door.unlock' || command.action.kind === 'door.hold-open') && doors.get('front')?.policy().mode === 'locked-down') {
           expect(first).toMatchObject({ status: 'rejected', reason: 'door_locked_down' });
           expect(after).toEqual(before);
         } else {

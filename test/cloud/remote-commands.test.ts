@@ -98,6 +98,21 @@ describe('remote commands', () => {
     expect(commandEvents().map((e) => commandEventSchema.parse(JSON.parse(e.payload)).doorMode)).toEqual(['normal', 'locked-down']);
   });
 
+  it('door.hold-open holds the door unlocked until door.lockdown or door.release, and survives a restart', async () => {
+    expect(statuses(await send({ kind: 'door.hold-open', doorId: 'front' }))).toEqual(['accepted', 'done']);
+    expect(door('front')).toMatchObject({ state: 'unlocked', mode: 'unlocked', lock: 'unlocked', unlockedUntil: null });
+    await gw().stop();
+    await start();
+    expect(door('front')).toMatchObject({ state: 'unlocked', mode: 'unlocked' });
+    expect(statuses(await send({ kind: 'door.lockdown', doorId: 'front' }))).toEqual(['accepted', 'done']);
+    expect(door('front')).toMatchObject({ state: 'locked', mode: 'locked-down' });
+    // Holding a locked-down door open takes an explicit release first.
+    expect(statuses(await send({ kind: 'door.hold-open', doorId: 'front' }))).toEqual(['rejected:door_locked_down']);
+    expect(statuses(await send({ kind: 'door.release', doorId: 'front' }))).toEqual(['accepted', 'done']);
+    expect(door('front')).toMatchObject({ state: 'locked', mode: 'normal' });
+    expect(commandEvents().map((e) => commandEventSchema.parse(JSON.parse(e.payload)).doorMode)).toEqual(['normal', 'locked-down', 'unlocked']);
+  });
+
   it('a lockdown survives a restart of the gateway', async () => {
     expect(statuses(await send({ kind: 'door.lockdown', doorId: 'front' }))).toEqual(['accepted', 'done']);
     await gw().stop();

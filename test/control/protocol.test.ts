@@ -8,6 +8,13 @@ describe('control socket request parsing', () => {
     expect(parseControlRequest('{"op":"status"}')).toEqual({ ok: true, request: { op: 'status' } });
     expect(parseControlRequest('{"op":"sim","kind":"card","value":"0004614867"}')).toMatchObject({ ok: true });
     expect(parseControlRequest('{"op":"events"}')).toEqual({ ok: true, request: { op: 'events', limit: 20 } });
+    expect(parseControlRequest('{"op":"sim-input","door":"front","input":"contact","action":"open"}')).toMatchObject({ ok: true });
+    expect(parseControlRequest('{"op":"sim-input","door":"front","input":"rex","action":"press"}')).toMatchObject({ ok: true });
+  });
+
+  it('rejects a sim-input with an unknown input or action', () => {
+    expect(parseControlRequest('{"op":"sim-input","door":"front","input":"window","action":"open"}')).toMatchObject({ ok: false, error: expect.stringMatching(/at input/) as unknown });
+    expect(parseControlRequest('{"op":"sim-input","door":"front","input":"rex","action":"hold"}')).toMatchObject({ ok: false, error: expect.stringMatching(/at action/) as unknown });
   });
 
   it('rejects with a reason', () => {

@@ -32,6 +32,8 @@ describe('gatehouse CLI', () => {
 
   beforeEach(() => {
     dir = tempDir();
+    // Each test waits for its own daemon's "gatehouse started".
+    daemonOut = '';
   });
   afterEach(async () => {
     if (daemon !== undefined && daemon.exitCode === null) {
@@ -96,6 +98,27 @@ describe('gatehouse CLI', () => {
     expect(code).toBe(0);
     expect(daemonOut).toContain('gatehouse stopped');
     expect(daemonOut).not.toContain(demo.ada.card);
+  });
+
+  it('sim input drives a simulated door contact; status and events show the door', async () => {
+    const config = writeSite(dir.path, `doors:\n  - { id: front, relay: { driver: sim }, contact: { driver: sim }, rex: { driver: sim } }\n`, { logLevel: 'info' });
+    daemon = spawn(process.execPath, [...cli, 'run', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] });
+    daemon.stdout?.on('data', (d: Buffer) => (daemonOut += d.toString()));
+    daemon.stderr?.on('data', (d: Buffer) => (daemonOut += d.toString()));
+    await waitFor(() => daemonOut.includes('gatehouse started'), 'daemon started', 20_000);
+
+    const forced = await run(['sim', 'input', 'front', 'contact', 'open', '--config', config]);
+    expect(forced.stderr).toBe('');
+    expect(forced).toMatchObject({ code: 0 });
+    expect(forced.stdout).toBe('door front: forced-open, mode normal, lock locked, ALARM forced-open\n');
+    const status = await run(['status', '--config', config]);
+    expect(status.stdout).toMatch(/front\s+forced-open/);
+    expect(status.stdout).toContain('lock locked, contact open, rex released');
+    expect((await run(['events', '--config', config])).stdout).toMatch(/#1 .* door front\s+forced-open .* queued/);
+
+    const bad = await run(['sim', 'input', 'front', 'window', 'open', '--config', config]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('unknown command "sim input front window open"');
   });
 
   it('status without a running daemon says so', async () => {

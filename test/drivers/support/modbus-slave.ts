@@ -2,8 +2,8 @@
  * Modbus-RTU slaves on the host side of a pty: one or more relay boards on
  * one RS-485 line, written from the Modbus-RTU spec and the hardware
  * reference (§4c) with its own table-driven CRC, independently of the driver.
- * Answers FC01 (read coils) and FC05 (write single coil) and can misbehave on
- * request.
+ * Answers FC01 (read coils), FC02 (read discrete inputs) and FC05 (write
+ * single coil) and can misbehave on request.
  */
 import { delay, openRawHost, type RawHost } from './serial-host.js';
 
@@ -35,6 +35,8 @@ export type ReplyDelivery = 'together' | 'split' | 'bytewise';
 export class ModbusSlaves {
   /** Coil states per slave address. */
   readonly coils = new Map<number, boolean[]>();
+  /** Discrete input levels per slave address (wire level: true = 1). */
+  readonly inputs = new Map<number, boolean[]>();
   readonly requests: ReceivedRequest[] = [];
   /** Slaves that are powered off or disconnected from the line. */
   readonly silent = new Set<number>();
@@ -58,6 +60,7 @@ export class ModbusSlaves {
   private constructor(host: RawHost, slaves: readonly number[], coilCount: number) {
     this.#host = host;
     for (const slave of slaves) this.coils.set(slave, new Array<boolean>(coilCount).fill(false));
+    for (const slave of slaves) this.inputs.set(slave, new Array<boolean>(coilCount).fill(false));
     host.onData((chunk) => this.#receive(chunk));
   }
 
@@ -109,7 +112,7 @@ export class ModbusSlaves {
     const coils = this.coils.get(slave);
     // Broadcast (0) is carried out by nobody here and answered by nobody anywhere.
     if (coils === undefined || this.silent.has(slave)) return;
-    const reply = this.#reply(frame, coils);
+    const reply = this.#reply(frame, coils, this.inputs.get(slave) ?? []);
     if (this.dropReplies > 0) {
       this.dropReplies -= 1;
       return;
@@ -129,7 +132,7 @@ export class ModbusSlaves {
     await this.#send(reply);
   }
 
-  #reply(frame: readonly number[], coils: boolean[]): number[] {
+  #reply(frame: readonly number[], coils: boolean[], inputs: readonly boolean[]): number[] {
     const [slave = 0, functionCode = 0, hi = 0, lo = 0, valueHi = 0, valueLo = 0] = frame;
     const address = (hi << 8) | lo;
     const exception = (code: number) => framed([slave, functionCode | 0x80, code]);
@@ -149,14 +152,16 @@ export class ModbusSlaves {
         }
         return [...frame];
       }
-      case 0x01: {
+      case 0x01:
+      case 0x02: {
+        const bits = functionCode === 0x01 ? coils : inputs;
         const quantity = (valueHi << 8) | valueLo;
-        if (quantity < 1 || address + quantity > coils.length) return exception(0x02);
+        if (quantity < 1 || address + quantity > bits.length) return exception(0x02);
         const bytes = new Array<number>(Math.ceil(quantity / 8)).fill(0);
         for (let i = 0; i < quantity; i += 1) {
-          if (coils[address + i] === true) bytes[i >> 3] = (bytes[i >> 3] ?? 0) | (1 << (i & 7));
+          if (bits[address + i] === true) bytes[i >> 3] = (bytes[i >> 3] ?? 0) | (1 << (i & 7));
         }
-        return framed([slave, 0x01, bytes.length, ...bytes]);
+        return framed([slave, functionCode, bytes.length, ...bytes]);
       }
       default:
         return exception(0x01);
