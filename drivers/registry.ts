@@ -3,7 +3,7 @@
  * driver names exist; adding hardware means adding a case here and a schema
  * entry in daemon/config/schema.ts.
  */
-import type { DoorConfig, ReaderConfig } from '../daemon/config/schema.js';
+import type { DoorConfig, OsdpBusConfig, ReaderConfig } from '../daemon/config/schema.js';
 import type { PresentedCredential, ReaderDriver, RelayDriver } from './types.js';
 import type { DriverLogger } from './serial/logger.js';
 import { Rdm6300Reader } from './rdm6300/reader.js';
@@ -14,6 +14,7 @@ import { parseHexBytes } from './line-reader/line-decoder.js';
 import { ModbusRelayRegistry } from './modbus/relay.js';
 import { SimReader } from './sim/sim-reader.js';
 import { SimRelay } from './sim/sim-relay.js';
+import { OsdpRegistry } from './osdp/registry.js';
 
 export interface ReaderHandle {
   readonly driver: ReaderDriver;
@@ -26,11 +27,20 @@ export interface DriverFactory {
   relay(door: DoorConfig): RelayDriver;
 }
 
-export function createDriverFactory(logger: DriverLogger): DriverFactory {
+export interface DriverFactoryOptions {
+  /** osdp.buses from the config. */
+  readonly osdpBuses?: Readonly<Record<string, OsdpBusConfig>>;
+  /** File for per-PD secure channel keys (next to the database); null = memory only. */
+  readonly osdpKeysFile?: string | null;
+}
+
+export function createDriverFactory(logger: DriverLogger, options: DriverFactoryOptions = {}): DriverFactory {
   // One registry per daemon, so that doors on channels of the same LCUS board share its port.
   const lcus = new LcusRelayRegistry({ logger });
   // Likewise doors on coils of boards on one RS-485 port share that port.
   const modbus = new ModbusRelayRegistry({ logger });
+  // Readers, outputs and inputs of PDs on one OSDP bus share its port and each PD's session.
+  const osdp = new OsdpRegistry({ buses: options.osdpBuses ?? {}, keysFile: options.osdpKeysFile ?? null, logger });
   return {
     reader(config) {
       switch (config.driver) {
@@ -79,6 +89,17 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
               logger,
             }),
           };
+        case 'osdp':
+          return {
+            driver: osdp.reader({
+              deviceId: config.id,
+              bus: config.bus,
+              address: config.address,
+              reader: config.reader,
+              wiegandFormats: config.wiegandFormats,
+              cardFormat: config.cardFormat,
+            }),
+          };
         case 'sim': {
           const sim = new SimReader(config.id);
           return { driver: sim, simulate: (credential) => sim.present(credential) };
@@ -103,6 +124,8 @@ export function createDriverFactory(logger: DriverLogger): DriverFactory {
             retries: door.relay.retries,
             faultAfterTimeouts: door.relay.faultAfterTimeouts,
           });
+        case 'osdp-output':
+          return osdp.relay({ deviceId, bus: door.relay.bus, address: door.relay.address, output: door.relay.output });
         case 'sim':
           return new SimRelay(deviceId);
       }

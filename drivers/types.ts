@@ -12,7 +12,9 @@ export type PresentedCredential =
   /** A card or fob, already mapped to the number format the platform stores. */
   | { readonly kind: 'card'; readonly number: SecretValue }
   /** Digits typed on a keypad (a member PIN or a visitor code). */
-  | { readonly kind: 'keypad'; readonly code: SecretValue };
+  | { readonly kind: 'keypad'; readonly code: SecretValue }
+  /** Keystrokes from a keypad that sends keys one at a time ('0'-'9', '*', '#'); the daemon assembles PINs. */
+  | { readonly kind: 'keystrokes'; readonly keys: SecretValue };
 
 /** Feedback a reader can give the person in front of it, where the device allows it. */
 export type ReaderFeedback = 'granted' | 'denied';
@@ -51,4 +53,12 @@ export interface ReaderDriver extends DeviceDriver {
 export interface RelayDriver extends DeviceDriver {
   /** Energise or release the relay. Rejects when the command cannot be sent. */
   set(energised: boolean): Promise<void>;
+}
+
+/** One digital input (door contact, request-to-exit), as the device reports it. */
+export interface InputDriver extends DeviceDriver {
+  /** Level changes: true = active (contact open / button pressed, after any inversion in config). */
+  onChange(listener: (active: boolean) => void): void;
+  /** Last reported level, or null before the first report. */
+  readonly level: boolean | null;
 }

@@ -113,6 +113,11 @@ export class AccessPipeline {
   /** Connect a reader driver to the pipeline. */
   attach(reader: ReaderConfig, driver: ReaderDriver): void {
     driver.onRead((credential) => {
+      if (credential.kind === 'keystrokes') {
+        // Keystrokes become a PIN only after assembly, which is not wired here yet.
+        this.#o.logger.debug({ reader: reader.id, keys: credential.keys.length }, 'keystrokes ignored: no PIN assembly for this reader');
+        return;
+      }
       try {
         const result = this.handle(reader, credential);
         driver.feedback?.(result.decision.outcome === 'granted' ? 'granted' : 'denied');
@@ -124,7 +129,7 @@ export class AccessPipeline {
   }
 
   /** Decide one read and carry out its effects. Synchronous up to the relay write. */
-  handle(reader: ReaderConfig, credential: PresentedCredential): AccessResult {
+  handle(reader: ReaderConfig, credential: Exclude<PresentedCredential, { kind: 'keystrokes' }>): AccessResult {
     const o = this.#o;
     const at = this.#now();
     const value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
