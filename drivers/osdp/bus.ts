@@ -308,15 +308,8 @@ export class OsdpBus {
 
   async #exchange(session: PortSession, entry: PdEntry): Promise<void> {
     const startedAt = this.#clock.now();
-    if (entry.link.state === 'online') {
-      if (!Number.isNaN(entry.lastTurnAt)) {
-        const interval = startedAt - entry.lastTurnAt;
-        entry.cycleMs = entry.cycleMs === 0 ? interval : entry.cycleMs * 0.8 + interval * 0.2;
-      }
-      entry.lastTurnAt = startedAt;
-    } else {
-      entry.lastTurnAt = Number.NaN;
-    }
+    // Only polls measure the cycle: a queued command is an extra turn, and the next poll's interval spans it.
+    if (!entry.link.hasQueuedCommands) this.#measureCycle(entry, startedAt);
     const wire = entry.link.nextFrame();
     this.#parser.reset();
     this.#counters.exchanges += 1;
@@ -341,6 +334,18 @@ export class OsdpBus {
       clearTimeout(timer);
       this.#waiter = undefined;
     }
+  }
+
+  #measureCycle(entry: PdEntry, now: number): void {
+    if (entry.link.state !== 'online') {
+      entry.lastTurnAt = Number.NaN;
+      return;
+    }
+    if (!Number.isNaN(entry.lastTurnAt)) {
+      const interval = now - entry.lastTurnAt;
+      entry.cycleMs = entry.cycleMs === 0 ? interval : entry.cycleMs * 0.8 + interval * 0.2;
+    }
+    entry.lastTurnAt = now;
   }
 
   #onData(chunk: Buffer): void {
