@@ -3,7 +3,7 @@
  * driver names exist; adding hardware means adding a case here and a schema
  * entry in daemon/config/schema.ts.
  */
-import type { DoorConfig, InputConfig, ReaderConfig } from '../daemon/config/schema.js';
+import type { DoorConfig, InputConfig, OsdpBusConfig, ReaderConfig } from '../daemon/config/schema.js';
 import type { InputDriver, PresentedCredential, ReaderDriver, RelayDriver } from './types.js';
 import type { DriverLogger } from './serial/logger.js';
 import { Rdm6300Reader } from './rdm6300/reader.js';
@@ -18,6 +18,7 @@ import { nodeHidLibrary, type HidBackend, type HidLibrary } from './hid/hid-libr
 import { HidKeyboardReader } from './hid/keyboard-reader.js';
 import { UsbHidRelayRegistry } from './hid/usb-relay.js';
 import { SimInput } from './sim/sim-input.js';
+import { OsdpRegistry } from './osdp/registry.js';
 
 export interface ReaderHandle {
   readonly driver: ReaderDriver;
@@ -43,6 +44,10 @@ export interface DriverFactoryOptions {
   readonly hidBackend?: HidBackend;
   /** Replaces node-hid, for tests: USB HID devices cannot exist on a test machine. */
   readonly hidLibrary?: HidLibrary;
+  /** osdp.buses from the config. */
+  readonly osdpBuses?: Readonly<Record<string, OsdpBusConfig>>;
+  /** File for per-PD secure channel keys (next to the database); null = memory only. */
+  readonly osdpKeysFile?: string | null;
 }
 
 export function createDriverFactory(logger: DriverLogger, options: DriverFactoryOptions = {}): DriverFactory {
@@ -54,6 +59,8 @@ export function createDriverFactory(logger: DriverLogger, options: DriverFactory
   const lcus = new LcusRelayRegistry({ logger });
   // Likewise doors on coils of boards on one RS-485 port share that port.
   const modbus = new ModbusRelayRegistry({ logger });
+  // Readers, outputs and inputs of PDs on one OSDP bus share its port and each PD's session.
+  const osdp = new OsdpRegistry({ buses: options.osdpBuses ?? {}, keysFile: options.osdpKeysFile ?? null, logger });
   return {
     reader(config) {
       switch (config.driver) {
@@ -118,6 +125,17 @@ export function createDriverFactory(logger: DriverLogger, options: DriverFactory
               logger,
             }),
           };
+        case 'osdp':
+          return {
+            driver: osdp.reader({
+              deviceId: config.id,
+              bus: config.bus,
+              address: config.address,
+              reader: config.reader,
+              wiegandFormats: config.wiegandFormats,
+              cardFormat: config.cardFormat,
+            }),
+          };
         case 'sim': {
           const sim = new SimReader(config.id);
           return { driver: sim, simulate: (credential) => sim.present(credential) };
@@ -144,6 +162,8 @@ export function createDriverFactory(logger: DriverLogger, options: DriverFactory
           });
         case 'usb-hid-relay':
           return usbRelays.relay({ deviceId, serial: door.relay.serial, channel: door.relay.channel, presenceCheckMs: door.relay.presenceCheckMs });
+        case 'osdp-output':
+          return osdp.relay({ deviceId, bus: door.relay.bus, address: door.relay.address, output: door.relay.output });
         case 'sim':
           return new SimRelay(deviceId);
       }

@@ -75,3 +75,11 @@ export interface InputDriver extends DeviceDriver {
   /** Last reported level, or null before the first report. */
   readonly level: boolean | null;
 }
+
+/** One digital input (door contact, request-to-exit), as the device reports it. */
+export interface InputDriver extends DeviceDriver {
+  /** Level changes: true = active (contact open / button pressed, after any inversion in config). */
+  onChange(listener: (active: boolean) => void): void;
+  /** Last reported level, or null before the first report. */
+  readonly level: boolean | null;
+}

@@ -97,6 +97,15 @@ export const relaySchema = z
       })
       .strict()
       .describe('dcttech "USBRelayN" USB HID relay board (16c0:05df): feature reports, state read back after every command.'),
+    z
+      .object({
+        driver: z.literal('osdp-output'),
+        bus: z.string().min(1).describe('Id of a bus under osdp.buses.'),
+        address: z.number().int().min(0).max(126).describe('OSDP address of the PD (0-126).'),
+        output: z.number().int().min(0).max(255).default(0).describe('Output number on the PD, 0-based as on the wire.'),
+      })
+      .strict()
+      .describe('An output of an OSDP PD (osdp_OUT), e.g. the strike relay of a reader controller.'),
     z.object({ driver: z.literal('sim') }).strict().describe('Simulated relay: state visible in `gatehouse status`.'),
   ])
   .describe('The output that drives the lock.');
@@ -330,10 +339,49 @@ export const readerSchema = z.discriminatedUnion('driver', [
     .refine((r) => r.usbId !== undefined || r.path !== undefined, { message: 'give usbId (and serialNumber if two are attached) or path', path: ['usbId'] })
     .describe('USB keyboard-wedge reader (125 kHz/13.56 MHz USB readers, barcode/QR scanners in keyboard mode), read over HID.'),
   z
+    .object({
+      ...readerCommon,
+      driver: z.literal('osdp'),
+      bus: z.string().min(1).describe('Id of a bus under osdp.buses.'),
+      address: z.number().int().min(0).max(126).describe('OSDP address of the PD (0-126).'),
+      reader: z.number().int().min(0).max(255).default(0).describe('Reader number on the PD; most PDs have one reader, 0.'),
+      wiegandFormats: z
+        .array(wiegandFormatSchema)
+        .min(1)
+        .default(['h10301', 'h10306', 'corporate1000-35', 'h10304'])
+        .describe('Card formats accepted in RAW card data, at most one per bit length; parity is checked.'),
+      cardFormat: wiegandCardFormatSchema,
+    })
+    .strict()
+    .describe('OSDP v2.2 reader (PD) on an RS-485 bus: card data (RAW, Wiegand bits), keypad keys, LED/buzzer feedback.'),
+  z
     .object({ ...readerCommon, driver: z.literal('sim') })
     .strict()
     .describe('Simulated reader fed by `gatehouse sim card|pin`.'),
 ]);
+
+export const osdpBusSchema = z
+  .object({
+    path: serialPath,
+    baudRate: z.union([z.literal(9600), z.literal(19_200), z.literal(38_400), z.literal(57_600), z.literal(115_200), z.literal(230_400)]).default(9600),
+    secureChannel: z
+      .enum(['off', 'preferred', 'required'])
+      .default('preferred')
+      .describe('off = plaintext only; preferred = secure channel where the PD supports it and a key is known; required = no plaintext and no install key: a PD without the secure channel stays offline.'),
+    installMode: z
+      .boolean()
+      .default(false)
+      .describe('Let PDs without a stored key connect with the default key SCBK-D and give each its own key (KEYSET). Turn on only while installing readers; not allowed with secureChannel: required.'),
+    checkMode: z.enum(['crc', 'checksum']).default('crc').describe('CRC-16 (recommended) or the 8-bit checksum of old PDs.'),
+    markByte: z.boolean().default(true).describe('Send the FF mark byte before each packet, as libosdp does.'),
+    pollIntervalMs: z.number().int().min(0).max(1_000).default(50).describe('Least time between two polls of the same PD.'),
+    replyTimeoutMs: z.number().int().min(50).max(2_000).default(200).describe('Reply timeout on top of the transmit time (spec: 200 ms).'),
+    offlineAfterMs: z.number().int().min(500).max(60_000).default(8_000).describe('Without a valid reply for this long a PD is offline (spec: 8 s).'),
+    connectTimeoutMs: z.number().int().min(500).max(60_000).default(5_000).describe('How long a device waits for its PD to come online before the supervisor retries.'),
+  })
+  .strict();
+
+export type OsdpBusConfig = z.infer<typeof osdpBusSchema>;
 
 const mqttSchema = z
   .object({
@@ -580,6 +628,11 @@ export const configSchema = z
       })
       .strict()
       .default({ unsyncedClock: 'trust' }),
+    osdp: z
+      .object({ buses: z.record(id, osdpBusSchema).default({}) })
+      .strict()
+      .optional()
+      .describe('OSDP RS-485 buses; readers and relays name a bus by its id. Secure channel keys are kept in osdp-keys.json next to the database (mode 0600).'),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -624,6 +677,8 @@ export const configSchema = z
             ? `${d.relay.path}#${d.relay.slave}#${d.relay.coil}`
             : d.relay.driver === 'usb-hid-relay'
               ? `usb-hid-relay#${d.relay.serial}#${d.relay.channel}`
+            : d.relay.driver === 'osdp-output'
+              ? `osdp:${d.relay.bus}#${d.relay.address}#${d.relay.output}`
               : undefined;
       if (key === undefined) return;
       const other = channels.get(key);
@@ -635,6 +690,20 @@ export const configSchema = z
     if (cfg.guessing.maxLockoutS < cfg.guessing.lockoutS) {
       ctx.addIssue({ code: 'custom', path: ['guessing', 'maxLockoutS'], message: 'must not be shorter than lockoutS' });
     }
+    const osdpBuses = cfg.osdp?.buses ?? {};
+    for (const [busId, bus] of Object.entries(osdpBuses)) {
+      if (bus.installMode && bus.secureChannel === 'required') {
+        ctx.addIssue({ code: 'custom', path: ['osdp', 'buses', busId, 'installMode'], message: 'install mode uses the default key, which secureChannel: required refuses' });
+      }
+    }
+    cfg.readers.forEach((r, index) => {
+      if (r.driver === 'osdp' && !(r.bus in osdpBuses)) ctx.addIssue({ code: 'custom', path: ['readers', index, 'bus'], message: `no OSDP bus "${r.bus}"` });
+    });
+    cfg.doors.forEach((d, index) => {
+      if (d.relay.driver === 'osdp-output' && !(d.relay.bus in osdpBuses)) {
+        ctx.addIssue({ code: 'custom', path: ['doors', index, 'relay', 'bus'], message: `no OSDP bus "${d.relay.bus}"` });
+      }
+    });
     if (cfg.mqtt?.tls !== undefined && !/^(mqtts|ssl|wss):/.test(cfg.mqtt.url)) {
       ctx.addIssue({ code: 'custom', path: ['mqtt', 'url'], message: 'mqtt.tls needs an mqtts:// (or wss://) URL' });
     }

@@ -4,6 +4,7 @@
  * the order that keeps every door in a defined state.
  */
 import { randomUUID } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
 import type { ReaderConfig } from '../config/schema.js';
 import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
@@ -116,7 +117,13 @@ export class Gateway {
     this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
-    const factory = createDriverFactory(logger, { hidBackend: config.hid.backend, ...drivers });
+    const factory = createDriverFactory(logger, {
+      hidBackend: config.hid.backend,
+      osdpBuses: config.osdp?.buses ?? {},
+      // Secure channel keys are secrets of this installation: next to the database, never in it.
+      osdpKeysFile: config.store.path === ':memory:' ? null : join(dirname(config.store.path), 'osdp-keys.json'),
+      ...drivers,
+    });
 
     this.#doorEvents = journalDoorEvents({
       journal: this.journal,

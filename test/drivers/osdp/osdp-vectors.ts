@@ -1,0 +1,47 @@
+/** Byte-exact frames and Annex E values from /work/shared/reference/osdp.md (§1, §5). */
+export const hex = (text: string): Buffer => Buffer.from(text.replace(/\s+/g, ''), 'hex');
+
+export const FRAMES = {
+  crcExample1: hex('53 7F 0D 00 04 6E 00 80 25 00 00 6E 38'),
+  idAddr0Seq0: hex('53 00 09 00 04 61 00 C0 66'),
+  checksumExample1: hex('53 7F 0C 00 00 6E 00 80 25 00 00 0F'),
+  checksumExample2: hex('53 00 08 00 00 61 00 44'),
+  pollAddr65: hex('53 65 08 00 04 60 60 90'),
+  idAddr65: hex('53 65 09 00 04 61 00 D9 7A'),
+  ackChecksumAddr65Seq1: hex('53 E5 07 00 01 40 80'),
+  pollSeq1: hex('53 00 08 00 05 60 DA 99'),
+  pollSeq1Checksum: hex('53 00 07 00 01 60 45'),
+  pollSeq0: hex('53 00 08 00 04 60 EB AA'),
+  ackSeq1: hex('53 80 08 00 05 40 68 9F'),
+  ackSeq0: hex('53 80 08 00 04 40 59 AC'),
+  idSeq2: hex('53 00 09 00 06 61 00 A0 08'),
+  pdid: hex('53 80 14 00 05 45 0C 0B 0A 02 01 44 33 22 11 01 02 03 8E 54'),
+  capSeq3: hex('53 00 09 00 07 62 00 C3 6A'),
+  raw26: hex('53 80 10 00 05 50 00 01 1A 00 BD 88 EB 80 CD 65'),
+  keypad1234Hash: hex('53 80 0F 00 06 53 00 05 31 32 33 34 0D 3F 15'),
+  nak3: hex('53 80 09 00 05 41 03 55 B3'),
+  nak4: hex('53 80 09 00 05 41 04 B2 C3'),
+  busy: hex('53 80 08 00 04 79 23 0B'),
+  ledRedSeq1: hex('53 00 16 00 05 69 00 00 00 00 00 00 00 00 00 01 01 00 01 00 C2 1C'),
+  buzSeq2: hex('53 00 0D 00 06 6A 00 02 05 05 03 1C AE'),
+  outSeq3: hex('53 00 0C 00 07 68 00 05 14 00 FA 35'),
+  comset: hex('53 00 0D 00 05 6E 00 80 25 00 00 3F 09'),
+  com: hex('53 80 0D 00 05 54 00 80 25 00 00 85 44'),
+} as const;
+
+export const ANNEX_E = {
+  rndA: hex('B0B1B2B3B4B5B6B7'),
+  rndB: hex('A0A1A2A3A4A5A6A7'),
+  sMac1: hex('5E86C676603BDEE2D8BEAFE178637332'),
+  sMac2: hex('6FDA86E857777E81132035758239172E'),
+  sEnc: hex('BF8DC2A8329ACB8C67C6D0CD9A451682'),
+  serverCryptogram: hex('26D3356E07762D262801FC8E6665A891'),
+  clientCryptogram: hex('FDE5D2F428EC16312471EA3C02BD7796'),
+  rmacI: hex('B2A30057EB98BA2229EC1F875662B524'),
+  scryptSeq2: hex('53 00 1B 00 0E 03 13 00 77 26 D3 35 6E 07 76 2D 26 28 01 FC 8E 66 65 A8 91 40 B4'),
+  rmacIFrame: hex('53 80 1B 00 0E 03 14 01 78 B2 A3 00 57 EB 98 BA 22 29 EC 1F 87 56 62 B5 24 6E EB'),
+  pollSeq3: hex('53 00 0E 00 0F 02 15 60 69 BD C6 54 E1 36'),
+  pollSeq3Cmac: hex('69BDC65422F89A776A13A0A8A7348344'),
+  ack: hex('53 80 0E 00 0F 02 16 40 F9 BA FF 9D 78 CD'),
+  buzSeq1: hex('53 00 1E 00 0D 02 17 6A ED C5 02 E5 B2 E4 C7 76 17 FE 4C 9B 6D AC 5D 6D 58 64 42 EA D4 83'),
+} as const;
