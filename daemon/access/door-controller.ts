@@ -35,9 +35,9 @@ export interface DoorStatus {
 
 export class DoorController {
   readonly id: string;
-  readonly #config: DoorConfig;
+  #config: DoorConfig;
   readonly #relay: Supervisor<RelayDriver>;
-  readonly #schedule: WeeklySchedule | null;
+  #schedule: WeeklySchedule | null;
   readonly #log: Logger;
   readonly #now: () => number;
   #mode: DoorMode;
@@ -113,6 +113,38 @@ export class DoorController {
     this.#mode = mode;
     this.#log.info({ mode }, 'door mode changed');
     if (mode === 'locked-down') this.lock();
+  }
+
+  /**
+   * Apply reloaded settings (name, pulse, lock type, schedule) on the running
+   * door; the relay is the same (a new relay means a new controller). A
+   * changed lock type rewrites the relay at once: the same lock state needs
+   * the opposite coil level.
+   */
+  reconfigure(config: DoorConfig, schedule: WeeklySchedule | null): void {
+    const lockTypeChanged = config.lockType !== this.#config.lockType;
+    this.#config = config;
+    this.#schedule = schedule;
+    if (lockTypeChanged) this.#apply();
+  }
+
+  /**
+   * Resolves once the relay's first open attempt has finished and, if it
+   * opened, the boot state has been written: what READY=1 waits for. A relay
+   * that is missing counts as settled (it is retried in the background).
+   */
+  async bootSettled(): Promise<void> {
+    if (this.#relay.state === 'starting') {
+      await new Promise<void>((resolve) => {
+        const off = this.#relay.onChange((status) => {
+          if (status.state === 'starting') return;
+          off();
+          resolve();
+        });
+      });
+    }
+    // onOnline handlers (which queue the boot write) run right after the change listeners.
+    await this.#written;
   }
 
   /** Lock now (end of pulse, shutdown, lockdown). */

@@ -5,7 +5,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { LoadedConfig } from '../config/load.js';
-import type { ReaderConfig } from '../config/schema.js';
+import type { DoorConfig, GatehouseConfig, ReaderConfig } from '../config/schema.js';
+import type { DoorMode } from '../engine/types.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
+import { lookupCredential, type LookupResult } from './credential-lookup.js';
 import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
 import { CredentialCache } from '../store/cache.js';
@@ -19,11 +22,11 @@ import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
 import { ControlServer } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
-import { createDriverFactory, type ReaderHandle } from '../../drivers/registry.js';
+import { createDriverFactory, type DriverFactory, type ReaderHandle } from '../../drivers/registry.js';
 import type { RelayDriver } from '../../drivers/types.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
-import type { Logger } from './logger.js';
+import { setLogLevel, type Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
 import { accessTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
@@ -54,9 +57,12 @@ export interface GatewayStatusReport {
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
+const scheduleOf = (door: DoorConfig, config: GatehouseConfig) =>
+  door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null);
+
 export class Gateway {
   readonly bootId: string;
-  readonly #loaded: LoadedConfig;
+  #loaded: LoadedConfig;
   readonly #log: Logger;
   readonly #version: string;
   readonly #startedAt = Date.now();
@@ -67,8 +73,12 @@ export class Gateway {
   readonly sessions: CheckinSessions;
   readonly pipeline: AccessPipeline;
   readonly doors = new Map<string, DoorController>();
-  readonly #relays: Supervisor<RelayDriver>[] = [];
+  /** Relay supervisors by door id. */
+  readonly #relays = new Map<string, Supervisor<RelayDriver>>();
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
+  /** Kept for reloads: relays sharing a board's port must come from the same factory. */
+  readonly #drivers: DriverFactory;
+  readonly #hasher: CredentialHasher;
   readonly #uplink: Uplink;
   readonly #cloud: CloudChannel | null;
   readonly #resyncListeners = new Set<(reason: string) => void>();
@@ -87,28 +97,16 @@ export class Gateway {
 
     this.db = openDatabase(config.store.path);
     const hasher = new CredentialHasher(loaded.siteKey);
+    this.#hasher = hasher;
     this.cache = new CredentialCache(this.db, hasher);
     this.sessions = new CheckinSessions(this.db);
     // With a cloud, an event is delivered when the cloud says it stored it, not when the broker has it.
     this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
-    const drivers = createDriverFactory(logger);
+    this.#drivers = createDriverFactory(logger);
 
-    for (const door of config.doors) {
-      const relay = new Supervisor(drivers.relay(door), { logger });
-      this.#relays.push(relay);
-      this.doors.set(
-        door.id,
-        new DoorController({
-          config: door,
-          relay,
-          schedule: door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null),
-          mode: modes.get(door.id) ?? 'normal',
-          logger,
-        }),
-      );
-    }
+    for (const door of config.doors) this.#addDoor(door, config, modes.get(door.id) ?? 'normal');
 
     this.pipeline = new AccessPipeline({
       siteId: config.site.id,
@@ -125,11 +123,7 @@ export class Gateway {
       staleness: stalenessRules(config) ?? undefined,
     });
 
-    for (const reader of config.readers) {
-      const handle = drivers.reader(reader);
-      this.pipeline.attach(reader, handle.driver);
-      this.#readers.push({ config: reader, handle, supervisor: new Supervisor(handle.driver, { logger }) });
-    }
+    for (const reader of config.readers) this.#readers.push(this.#createReader(reader));
 
     this.#uplink = createUplink({
       config: config.mqtt,
@@ -172,7 +166,7 @@ export class Gateway {
       // Seeds an empty cache (awaited: readers start on data), then listens for the cloud.
       await gateway.sync.start();
       // Doors first: each relay writes its locked state as soon as it opens.
-      for (const relay of gateway.#relays) relay.start();
+      for (const relay of gateway.#relays.values()) relay.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
@@ -202,12 +196,148 @@ export class Gateway {
     await this.#control.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
-    await Promise.all(this.#relays.map((r) => r.stop()));
+    await Promise.all([...this.#relays.values()].map((r) => r.stop()));
     this.#cloud?.stop();
     await this.sync.stop();
     await this.#uplink.stop();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
+  }
+
+  /**
+   * Resolves when every door is in its boot state: each relay's first open
+   * attempt finished and, where it opened, the locked level written. READY=1 waits for this.
+   */
+  async doorsInBootState(): Promise<void> {
+    await Promise.all([...this.doors.values()].map((door) => door.bootSettled()));
+  }
+
+  /**
+   * Local health for the systemd watchdog: the event loop ran (this is called
+   * from a timer) and the store answers. Never the broker or the internet, and
+   * never a missing device: those are supervised and must not restart the process.
+   */
+  health(): { ok: true } | { ok: false; reason: string } {
+    try {
+      this.db.prepare('SELECT count(*) FROM sync_state').get();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `store: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** One line for systemd's STATUS= (systemctl status gatehouse). */
+  statusLine(): string {
+    const doors = [...this.doors.values()];
+    const relaysOnline = [...this.#relays.values()].filter((r) => r.state === 'online').length;
+    const readersOnline = this.#readers.filter((r) => r.supervisor.state === 'online').length;
+    const uplink = this.#uplink.status();
+    const depth = this.journal.depth();
+    return [
+      `${doors.length} door(s), ${doors.filter((d) => d.state === 'unlocked').length} unlocked, relays ${relaysOnline}/${this.#relays.size} online`,
+      `readers ${readersOnline}/${this.#readers.length} online`,
+      `broker ${uplink.state}`,
+      `${depth.pending} event(s) queued`,
+    ].join('; ');
+  }
+
+  /**
+   * SIGHUP: apply a new, already validated configuration as far as it can
+   * change while running. Only the drivers whose settings changed restart;
+   * what needs a restart is reported and left unchanged.
+   */
+  async reload(next: LoadedConfig): Promise<ReloadPlan> {
+    const plan = planReload(this.#loaded, next);
+    const config = next.config;
+    if (plan.logLevel !== null) setLogLevel(this.#log, plan.logLevel);
+    mirrorLayout(this.db, config, Date.now());
+    const modes = doorModes(this.db);
+
+    // Readers first: a reader of a removed door must stop before its door goes.
+    const readerGone = new Set([...plan.readers.removed, ...plan.readers.changed.map((r) => r.id)]);
+    for (let i = this.#readers.length - 1; i >= 0; i--) {
+      const reader = this.#readers[i];
+      if (reader === undefined || !readerGone.has(reader.config.id)) continue;
+      this.#readers.splice(i, 1);
+      await reader.supervisor.stop();
+    }
+    const doorGone = [...plan.doors.removed, ...plan.doors.relayChanged.map((d) => d.id)];
+    for (const id of doorGone) await this.#removeDoor(id);
+    for (const door of [...plan.doors.added, ...plan.doors.relayChanged]) {
+      this.#addDoor(door, config, modes.get(door.id) ?? 'normal');
+      this.#relays.get(door.id)?.start();
+    }
+    for (const door of plan.doors.settingsChanged) {
+      this.doors.get(door.id)?.reconfigure(door, scheduleOf(door, config));
+    }
+    // Schedules changed without the door's own entry changing are covered by settingsChanged.
+    for (const reader of [...plan.readers.added, ...plan.readers.changed]) {
+      const entry = this.#createReader(reader);
+      this.#readers.push(entry);
+      entry.supervisor.start();
+    }
+    // Sections needing a restart keep their old values: the running config is the old one with the live parts replaced.
+    const keep = this.#loaded;
+    this.#loaded = {
+      ...keep,
+      warnings: next.warnings,
+      config: { ...keep.config, log: config.log, schedules: config.schedules, doors: config.doors, readers: config.readers },
+    };
+    return plan;
+  }
+
+  /** `gatehouse relay test <door>`: one normal pulse, through the door (a locked-down door refuses). */
+  relayTest(doorId: string): { door: string; pulseMs: number; relay: string } {
+    const door = this.doors.get(doorId);
+    if (door === undefined) throw new Error(`no door "${doorId}" (doors: ${[...this.doors.keys()].join(', ') || 'none'})`);
+    const status = door.status();
+    if (status.mode === 'locked-down') throw new Error(`door "${doorId}" is locked down; release it first`);
+    if (status.relay.state !== 'online') throw new Error(`the relay of door "${doorId}" is ${status.relay.state}${status.relay.lastError === null ? '' : ` (${status.relay.lastError})`}`);
+    const pulseMs = door.policy().pulseMs;
+    this.#log.info({ door: doorId, pulseMs }, 'relay test requested');
+    door.unlock(pulseMs);
+    return { door: doorId, pulseMs, relay: status.relay.deviceId };
+  }
+
+  /** `gatehouse lookup`: who a card or PIN belongs to; the value itself is never returned or logged. */
+  lookup(kind: 'card' | 'keypad', value: SecretValue): LookupResult {
+    return lookupCredential({ db: this.db, cache: this.cache, hasher: this.#hasher }, kind, value, Date.now());
+  }
+
+  /** `gatehouse outbox`: the journal entries not yet delivered, oldest first. */
+  outbox(limit: number): { depth: GatewayStatusReport['journal']; oldestAgeS: number | null; entries: { seq: number; type: string; createdAt: string; publishedAt: string | null; attempts: number }[] } {
+    const depth = this.status().journal;
+    return {
+      depth,
+      oldestAgeS: depth.oldestPendingAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(depth.oldestPendingAt)) / 1000)),
+      entries: this.journal.pending(0, limit).map((e) => ({
+        seq: e.seq,
+        type: e.type,
+        createdAt: new Date(e.createdAt).toISOString(),
+        publishedAt: e.publishedAt === null ? null : new Date(e.publishedAt).toISOString(),
+        attempts: e.attempts,
+      })),
+    };
+  }
+
+  #addDoor(door: DoorConfig, config: GatehouseConfig, mode: DoorMode): void {
+    const relay = new Supervisor(this.#drivers.relay(door), { logger: this.#log });
+    this.#relays.set(door.id, relay);
+    this.doors.set(door.id, new DoorController({ config: door, relay, schedule: scheduleOf(door, config), mode, logger: this.#log }));
+  }
+
+  /** Lock the door, close its relay, forget it. */
+  async #removeDoor(id: string): Promise<void> {
+    await this.doors.get(id)?.shutdown();
+    await this.#relays.get(id)?.stop();
+    this.doors.delete(id);
+    this.#relays.delete(id);
+  }
+
+  #createReader(reader: ReaderConfig): { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> } {
+    const handle = this.#drivers.reader(reader);
+    this.pipeline.attach(reader, handle.driver);
+    return { config: reader, handle, supervisor: new Supervisor(handle.driver, { logger: this.#log }) };
   }
 
   status(): GatewayStatusReport {
