@@ -20,7 +20,7 @@ import { doorModes, mirrorLayout } from '../store/site-layout.js';
 import { assertDemoKeyConfinedToDemo } from '../sync/demo-key.js';
 import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
-import { ControlServer } from '../control/control-server.js';
+import { ControlServer, ControlStream } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import { createDriverFactory, type DriverFactory, type ReaderHandle } from '../../drivers/registry.js';
 import type { RelayDriver } from '../../drivers/types.js';
@@ -56,6 +56,24 @@ export interface GatewayStatusReport {
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
+
+/** One decision as `gatehouse tail` shows it: who, where, what and why; a fingerprint, never the value. */
+function tailLine(result: AccessResult, reader: ReaderConfig, db: Db): Record<string, unknown> {
+  const person = result.decision.person;
+  const name = person === null ? null : (db.prepare<[string], { name: string }>('SELECT name FROM people WHERE id = ?').get(person.id)?.name ?? null);
+  return {
+    at: new Date(result.event?.createdAt ?? Date.now()).toISOString(),
+    reader: reader.id,
+    door: reader.door ?? null,
+    outcome: result.decision.outcome,
+    reason: result.decision.reason,
+    person: person?.id ?? null,
+    name,
+    checkin: result.decision.checkin,
+    fingerprint: result.fingerprint,
+    seq: result.event?.seq ?? null,
+  };
+}
 
 const scheduleOf = (door: DoorConfig, config: GatehouseConfig) =>
   door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null);
@@ -476,6 +494,14 @@ export class Gateway {
           ackedAt: e.ackedAt === null ? null : new Date(e.ackedAt).toISOString(),
           payload: JSON.parse(e.payload) as unknown,
         }));
+      case 'tail':
+        return new ControlStream((emit) => this.pipeline.onDecision((result, reader) => emit(tailLine(result, reader, this.db))));
+      case 'lookup':
+        return this.lookup(request.kind, new SecretValue(request.value));
+      case 'outbox':
+        return this.outbox(request.limit);
+      case 'relay-test':
+        return this.relayTest(request.door);
     }
   }
 }
