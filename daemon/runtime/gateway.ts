@@ -9,6 +9,9 @@ import type { DoorConfig, GatehouseConfig, ReaderConfig } from '../config/schema
 import type { DoorMode } from '../engine/types.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { lookupCredential, type LookupResult } from './credential-lookup.js';
+import { StatusServer } from '../http/status-server.js';
+import { DecisionCounters, LoopDelay, statusFamilies } from '../http/gateway-metrics.js';
+import { renderMetrics } from '../http/prometheus-text.js';
 import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
 import { CredentialCache } from '../store/cache.js';
@@ -102,6 +105,9 @@ export class Gateway {
   readonly #resyncListeners = new Set<(reason: string) => void>();
   readonly #control: ControlServer;
   #pruneTimer: NodeJS.Timeout | null = null;
+  readonly #decisionCounters = new DecisionCounters();
+  #loopDelay: LoopDelay | null = null;
+  #http: StatusServer | null = null;
   #stopping: Promise<void> | null = null;
 
   private constructor(loaded: LoadedConfig, logger: Logger, version: string) {
@@ -175,6 +181,22 @@ export class Gateway {
     this.sync = new SyncService({ config, cache: this.cache, logger, bootId: this.bootId, transport: this.#uplink.link });
     this.onResyncRequest((reason) => this.sync.requestResync(reason));
     this.#control = new ControlServer(config.control.socket, (request) => this.#onControl(request), logger);
+    this.pipeline.onDecision((result) => this.#decisionCounters.record(result));
+    if (config.http.enabled) {
+      this.#loopDelay = new LoopDelay();
+      this.#http = new StatusServer({
+        host: config.http.host,
+        port: config.http.port,
+        token: loaded.secrets.httpToken,
+        source: { statusJson: () => this.status(), metricsText: () => this.metricsText() },
+        logger,
+      });
+    }
+  }
+
+  /** Prometheus text for /metrics. */
+  metricsText(): string {
+    return renderMetrics([...statusFamilies(this.status(), Date.now()), ...this.#decisionCounters.families(), ...(this.#loopDelay?.families() ?? [])]);
   }
 
   /** Open everything. Devices that are missing are retried in the background; only a broken store or socket fails start. */
@@ -189,6 +211,7 @@ export class Gateway {
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
+      await gateway.#http?.start();
       gateway.#pruneTimer = setInterval(() => gateway.#prune(), PRUNE_INTERVAL_MS);
       gateway.#pruneTimer.unref();
       gateway.#prune();
@@ -212,6 +235,8 @@ export class Gateway {
   async #stop(): Promise<void> {
     if (this.#pruneTimer !== null) clearInterval(this.#pruneTimer);
     await this.#control.stop().catch(() => undefined);
+    await this.#http?.stop().catch(() => undefined);
+    this.#loopDelay?.stop();
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all([...this.#relays.values()].map((r) => r.stop()));

@@ -2,7 +2,8 @@
  * What a SIGHUP reload may change while running, computed from the old and
  * the new (already validated) configuration. Pure: the gateway carries the
  * plan out. Anything that shapes identity, storage, hashing or the cloud link
- * (site, gateway id, store, control socket, secrets, mqtt, cloud) is only
+ * (site, gateway id, store, control socket, secrets, mqtt, cloud, http,
+ * Home Assistant discovery) is only
  * reported as needing a restart and left as it is.
  */
 import { isDeepStrictEqual } from 'node:util';
@@ -31,7 +32,7 @@ export interface ReloadPlan {
   readonly summary: string[];
 }
 
-const RESTART_SECTIONS = ['site', 'gateway', 'secretsFile', 'store', 'control', 'mqtt', 'cloud'] as const;
+const RESTART_SECTIONS = ['site', 'gateway', 'secretsFile', 'store', 'control', 'mqtt', 'cloud', 'http', 'homeAssistant'] as const;
 
 const byId = <T extends { id: string }>(items: readonly T[]): Map<string, T> => new Map(items.map((item) => [item.id, item]));
 
@@ -42,6 +43,7 @@ export function planReload(current: LoadedConfig, next: LoadedConfig): ReloadPla
   // Secrets are compared, never reported by value.
   if (!current.siteKey.equals(next.siteKey)) restartRequired.push('secrets.siteKey');
   if (current.secrets.mqttPassword !== next.secrets.mqttPassword) restartRequired.push('secrets.mqttPassword');
+  if (current.secrets.httpToken !== next.secrets.httpToken) restartRequired.push('secrets.httpToken');
 
   const summary: string[] = [];
   const logLevel = a.log.level === b.log.level ? null : b.log.level;
