@@ -23,6 +23,13 @@ if [ -z "$ROOT" ]; then
   usermod -a -G dialout gatehouse
 fi
 
+# python3 carries the systemd notify messages (READY, WATCHDOG): Node has no
+# unix datagram sockets (docs/systemd-notify.md). Without it the service refuses to start.
+if [ -z "$ROOT" ] && ! command -v python3 >/dev/null 2>&1; then
+  say "installing python3-minimal for the systemd readiness and watchdog helper"
+  apt-get install -y --no-install-recommends python3-minimal
+fi
+
 # 2. The program.
 mkdir -p "$(in_root "$PREFIX")"
 for item in dist node_modules package.json config README.md LICENSE systemd; do

@@ -68,11 +68,11 @@ const SCHEDULE_CHECK_MS = 15_000;
 
 export class DoorController {
   readonly id: string;
-  readonly #config: DoorConfig;
+  #config: DoorConfig;
   readonly #relay: Supervisor<RelayDriver>;
   readonly #contact: Supervisor<InputDriver> | null;
   readonly #rex: Supervisor<InputDriver> | null;
-  readonly #schedule: WeeklySchedule | null;
+  #schedule: WeeklySchedule | null;
   readonly #unlockSchedule: WeeklySchedule | null;
   readonly #timezone: string;
   readonly #log: Logger;
@@ -209,6 +209,38 @@ export class DoorController {
     if (this.#unlockSchedule === null || this.#scheduleTimer !== null || this.#stopped) return;
     this.#scheduleTimer = setInterval(() => this.#evaluateSchedule(), SCHEDULE_CHECK_MS);
     this.#scheduleTimer.unref();
+  }
+
+  /**
+   * Apply reloaded settings (name, pulse, lock type, schedule) on the running
+   * door; the relay is the same (a new relay means a new controller). A
+   * changed lock type rewrites the relay at once: the same lock state needs
+   * the opposite coil level.
+   */
+  reconfigure(config: DoorConfig, schedule: WeeklySchedule | null): void {
+    const lockTypeChanged = config.lockType !== this.#config.lockType;
+    this.#config = config;
+    this.#schedule = schedule;
+    if (lockTypeChanged) this.#apply();
+  }
+
+  /**
+   * Resolves once the relay's first open attempt has finished and, if it
+   * opened, the boot state has been written: what READY=1 waits for. A relay
+   * that is missing counts as settled (it is retried in the background).
+   */
+  async bootSettled(): Promise<void> {
+    if (this.#relay.state === 'starting') {
+      await new Promise<void>((resolve) => {
+        const off = this.#relay.onChange((status) => {
+          if (status.state === 'starting') return;
+          off();
+          resolve();
+        });
+      });
+    }
+    // onOnline handlers (which queue the boot write) run right after the change listeners.
+    await this.#written;
   }
 
   /** Lock, wait until the command has been written, and accept nothing further. */

@@ -6,7 +6,7 @@ import type { GatewayStatusReport } from '../runtime/gateway.js';
 import type { CliOptions } from './main.js';
 import { describeSync } from './sync-commands.js';
 
-function socketPath(options: CliOptions): string {
+export function socketPath(options: CliOptions): string {
   try {
     return loadConfig(options.config).config.control.socket;
   } catch (error) {
@@ -15,13 +15,13 @@ function socketPath(options: CliOptions): string {
   }
 }
 
-async function ask(options: CliOptions, request: ControlRequest): Promise<unknown> {
+export async function ask(options: CliOptions, request: ControlRequest): Promise<unknown> {
   const response = await sendControlRequest(socketPath(options), request);
   if (!response.ok) throw new Error(response.error);
   return response.data;
 }
 
-const ago = (iso: string | null): string => {
+export const ago = (iso: string | null): string => {
   if (iso === null) return '-';
   const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
   return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;

@@ -8,6 +8,8 @@ import { runCommand } from './run.js';
 import { configCheckCommand, configSchemaCommand } from './config-commands.js';
 import { eventsCommand, simCommand, simInputCommand, statusCommand } from './client-commands.js';
 import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
+import { lookupCommand, outboxCommand, relayTestCommand, tailCommand } from './technician-commands.js';
+import { doctorCommand } from './doctor.js';
 
 const usage = `Usage: gatehouse <command> [options]
 
@@ -25,7 +27,15 @@ Commands:
                           the running daemon, or directly to the database when none runs;
                           --force also accepts a version not newer than the cache's
   sync status             cache version, last sync, age, snapshot in progress, rejected messages
-  sync request            ask the cloud for a full snapshot now
+  sync request            ask the cloud for a full snapshot now (also: sync resync, resync)
+  tail                    follow decisions live (Ctrl-C to stop)
+  lookup card|pin [VALUE] whose card or PIN it is and which passes apply; without VALUE it
+                          is read from stdin (no echo, stays out of shell history); never printed
+  outbox [--limit N]      events not yet delivered, oldest age, per-entry attempts
+  relay test <door>       pulse the door's relay for its pulse time
+  doctor                  config, secret file modes, serial devices, broker, NTP, disk, clock
+
+Exit codes: 0 ok, 1 failure, 2 usage, 3 denied (sim) or unknown (lookup), 4 doctor warnings
 
 Options:
   -c, --config FILE       config file (default: $GATEHOUSE_CONFIG or /etc/gatehouse/gatehouse.yaml)
@@ -91,8 +101,22 @@ async function main(argv: string[]): Promise<number> {
     case 'sync':
       if (sub === 'import' && arg !== undefined) return syncImportCommand(options, arg);
       if (sub === 'status') return syncStatusCommand(options);
-      if (sub === 'request') return syncRequestCommand(options);
+      if (sub === 'request' || sub === 'resync') return syncRequestCommand(options);
       break;
+    case 'resync':
+      return syncRequestCommand(options);
+    case 'tail':
+      return tailCommand(options);
+    case 'lookup':
+      if (sub === 'card' || sub === 'pin') return lookupCommand(options, sub === 'card' ? 'card' : 'keypad', arg);
+      break;
+    case 'outbox':
+      return outboxCommand(options);
+    case 'relay':
+      if (sub === 'test' && arg !== undefined) return relayTestCommand(options, arg);
+      break;
+    case 'doctor':
+      return doctorCommand(options);
     default:
       break;
   }

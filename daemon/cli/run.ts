@@ -1,11 +1,17 @@
 /**
- * `gatehouse run`: validate, start, and stop cleanly on SIGTERM/SIGINT.
+ * `gatehouse run`: validate, start, tell systemd when ready, keep its
+ * watchdog fed from the event loop, reload on SIGHUP, and stop cleanly on
+ * SIGTERM/SIGINT.
  */
-import { ConfigError, loadConfig } from '../config/load.js';
+import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { Gateway } from '../runtime/gateway.js';
-import { createLogger } from '../runtime/logger.js';
+import { createLogger, type Logger } from '../runtime/logger.js';
+import { createServiceNotifier, type ServiceNotifier } from '../runtime/sd-notify.js';
 import { gatehouseVersion } from '../runtime/version.js';
 import type { CliOptions } from './main.js';
+
+/** How often STATUS= is refreshed when there is no watchdog to piggyback on. */
+const STATUS_INTERVAL_MS = 10_000;
 
 export async function runCommand(options: CliOptions): Promise<number> {
   let loaded;
@@ -20,27 +26,105 @@ export async function runCommand(options: CliOptions): Promise<number> {
   }
   const logger = createLogger(loaded.config.log.level);
   for (const warning of loaded.warnings) logger.warn(warning);
-  const gateway = await Gateway.start(loaded, logger, gatehouseVersion());
+  // Before anything is opened: under systemd, a notify path that cannot work must stop the start, loudly.
+  const notifier = await createServiceNotifier(logger);
+  notifier.status('starting: opening the store and the doors');
+  let gateway: Gateway;
+  try {
+    gateway = await Gateway.start(loaded, logger, gatehouseVersion());
+    await gateway.doorsInBootState();
+  } catch (error) {
+    await notifier.close();
+    throw error;
+  }
+  notifier.ready(gateway.statusLine());
+  const heartbeat = startHeartbeat(gateway, notifier, logger);
 
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let reloading: Promise<void> = Promise.resolve();
     const stop = (signal: NodeJS.Signals): void => {
       if (stopping) return;
       stopping = true;
+      clearInterval(heartbeat);
+      process.off('SIGHUP', reload);
       logger.info({ signal }, 'stopping');
-      gateway.stop().then(
-        () => {
+      notifier.stopping('stopping: locking doors, flushing the journal');
+      void reloading
+        .then(() => gateway.stop())
+        .then(
+          () => 0,
+          (error: unknown) => {
+            logger.error({ err: error }, 'error while stopping');
+            return 1;
+          },
+        )
+        .then(async (code) => {
+          await notifier.close();
           logger.flush();
-          resolve(0);
-        },
-        (error: unknown) => {
-          logger.error({ err: error }, 'error while stopping');
-          logger.flush();
-          resolve(1);
-        },
-      );
+          resolve(code);
+        });
+    };
+    const reload = (): void => {
+      reloading = reloading.then(() => reloadConfig(options.config, gateway, notifier, logger));
     };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    process.on('SIGHUP', reload);
   });
+}
+
+/**
+ * WATCHDOG=1 from a timer on the event loop, only while local health holds:
+ * a stalled loop or a dead store stops the pings and systemd restarts us.
+ */
+function startHeartbeat(gateway: Gateway, notifier: ServiceNotifier, logger: Logger): NodeJS.Timeout {
+  let lastStatus = '';
+  let unhealthy: string | null = null;
+  const tick = (): void => {
+    const health = gateway.health();
+    if (!health.ok) {
+      if (unhealthy !== health.reason) logger.error({ reason: health.reason }, 'unhealthy: withholding the systemd watchdog ping');
+      unhealthy = health.reason;
+      notifier.status(`unhealthy: ${health.reason}`);
+      return;
+    }
+    if (unhealthy !== null) logger.info('healthy again');
+    unhealthy = null;
+    notifier.watchdog();
+    const line = gateway.statusLine();
+    if (line !== lastStatus) notifier.status(line);
+    lastStatus = line;
+  };
+  const timer = setInterval(tick, notifier.watchdogIntervalMs ?? STATUS_INTERVAL_MS);
+  // Without systemd there is nothing to ping; the timer must not keep the process alive either way.
+  timer.unref();
+  return timer;
+}
+
+/** SIGHUP: validate first; a bad file is refused with its reasons and nothing changes. */
+async function reloadConfig(path: string, gateway: Gateway, notifier: ServiceNotifier, logger: Logger): Promise<void> {
+  notifier.reloading();
+  let next: LoadedConfig;
+  try {
+    next = loadConfig(path);
+  } catch (error) {
+    const problems = error instanceof ConfigError ? error.problems.map((p) => `${p.path === '' ? '' : `${p.path}: `}${p.message}${p.line === null ? '' : ` (line ${p.line})`}`) : [String(error)];
+    logger.error({ problems }, 'reload refused: the configuration is invalid; still running on the previous one');
+    notifier.ready(`reload refused (${problems.length} problem(s) in ${path}); ${gateway.statusLine()}`);
+    return;
+  }
+  try {
+    const plan = await gateway.reload(next);
+    for (const warning of next.warnings) logger.warn(warning);
+    logger.info({ applied: plan.summary, restartRequired: plan.restartRequired }, plan.summary.length === 0 ? 'reloaded: nothing to change live' : 'reloaded');
+    if (plan.restartRequired.length > 0) {
+      logger.warn({ restartRequired: plan.restartRequired }, 'these settings changed but only take effect after: systemctl restart gatehouse');
+    }
+    const pending = plan.restartRequired.length === 0 ? '' : `; restart needed for ${plan.restartRequired.join(', ')}`;
+    notifier.ready(`reloaded${pending}; ${gateway.statusLine()}`);
+  } catch (error) {
+    logger.error({ err: error }, 'reload failed part-way; check `gatehouse status`');
+    notifier.ready(`reload failed: ${error instanceof Error ? error.message : String(error)}`);
+  }
 }

@@ -84,6 +84,8 @@ function parseYamlFile<S extends z.ZodType>(file: string, schema: S): { value: z
   };
 }
 
+export const isLoopbackHost = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+
 /** Load and validate a config file and its secrets. Throws ConfigError listing every problem. */
 export function loadConfig(configPath: string): LoadedConfig {
   const path = resolve(configPath);
@@ -122,6 +124,11 @@ export function loadConfig(configPath: string): LoadedConfig {
   }
   if (config.mqtt?.username !== undefined && secrets.mqttPassword === undefined) {
     throw new ConfigError([{ file: config.secretsFile, path: 'mqttPassword', line: null, message: `required because mqtt.username is set in ${path}` }]);
+  }
+
+  const http = config.http;
+  if (http.enabled && !isLoopbackHost(http.host) && secrets.httpToken === undefined) {
+    throw new ConfigError([{ file: config.secretsFile, path: 'httpToken', line: null, message: `required because http.host (${http.host}) is not a loopback address in ${path}` }]);
   }
 
   const warnings: string[] = [];

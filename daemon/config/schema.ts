@@ -475,6 +475,22 @@ export const configSchema = z
       .default({ backend: 'libusb' })
       .describe('USB HID access, used only when a reader or relay is a HID device.'),
     mqtt: mqttSchema.optional().describe('Cloud broker. Without it events stay queued in the journal.'),
+    http: z
+      .object({
+        enabled: z.boolean().default(false),
+        host: z.string().min(1).default('127.0.0.1').describe('Address to bind. Anything but loopback needs httpToken in the secrets file.'),
+        port: z.number().int().min(0).max(65535).default(9464),
+      })
+      .strict()
+      .default({ enabled: false, host: '127.0.0.1', port: 9464 })
+      .describe('Read-only operator endpoint: GET /metrics (Prometheus), /status (JSON, as `gatehouse status --json`), / (status page). Off by default.'),
+    homeAssistant: z
+      .object({
+        discovery: z.boolean().default(false).describe('Publish retained MQTT discovery configs for Home Assistant (needs the mqtt section).'),
+        discoveryPrefix: z.string().regex(/^[^#+\s]+$/, 'no wildcards or whitespace').default('homeassistant'),
+      })
+      .strict()
+      .default({ discovery: false, discoveryPrefix: 'homeassistant' }),
     cloud: z
       .object({
         publicKeys: z
@@ -726,6 +742,7 @@ export const secretsSchema = z
       .regex(/^[A-Za-z0-9+/=_-]{43,}$/, 'expected at least 32 random bytes, base64 encoded (openssl rand -base64 32)')
       .describe('Key for the keyed hash of card numbers, PINs and codes. Never leaves this machine.'),
     mqttPassword: z.string().optional(),
+    httpToken: z.string().min(16).optional().describe('Bearer token for the operator HTTP endpoint; required when http.host is not loopback.'),
   })
   .strict();
 

@@ -11,6 +11,14 @@ import { MAX_REQUEST_BYTES, parseControlRequest, type ControlRequest, type Contr
 
 export type ControlHandler = (request: ControlRequest) => Promise<unknown>;
 
+/**
+ * A handler's answer for streaming requests (tail): every item is written as
+ * its own `{"ok":true,"data":...}` line until the client disconnects.
+ */
+export class ControlStream {
+  constructor(readonly subscribe: (emit: (data: unknown) => void) => () => void) {}
+}
+
 export class ControlServer {
   readonly #path: string;
   readonly #handler: ControlHandler;
@@ -81,10 +89,26 @@ export class ControlServer {
         return;
       }
       this.#handler(parsed.request).then(
-        (data) => reply({ ok: true, data }),
+        (data) => {
+          if (data instanceof ControlStream) this.#stream(socket, data);
+          else reply({ ok: true, data });
+        },
         (error: unknown) => reply({ ok: false, error: error instanceof Error ? error.message : String(error) }),
       );
     });
+  }
+
+  #stream(socket: Socket, stream: ControlStream): void {
+    socket.setTimeout(0);
+    const unsubscribe = stream.subscribe((data) => {
+      if (!socket.destroyed) socket.write(`${JSON.stringify({ ok: true, data } satisfies ControlResponse)}\n`);
+    });
+    socket.once('close', unsubscribe);
+    // A first line with no data: the client knows it is subscribed and nothing is missed from here on.
+    socket.write(`${JSON.stringify({ ok: true, data: null } satisfies ControlResponse)}\n`);
+    // Whatever the client sends now (or its EOF) ends the stream.
+    socket.on('data', () => socket.end());
+    socket.once('end', () => socket.end());
   }
 }
 
@@ -101,6 +125,32 @@ async function removeStaleSocket(path: string): Promise<void> {
   });
   if (alive) throw new Error(`another Gatehouse is already listening on ${path}`);
   unlinkSync(path);
+}
+
+/** Send a streaming request (tail); calls onData per line and resolves when the daemon closes the stream. */
+export function streamControlRequest(path: string, request: ControlRequest, onData: (data: unknown) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = createConnection(path);
+    let buffer = '';
+    socket.setEncoding('utf8');
+    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('data', (chunk: string) => {
+      buffer += chunk;
+      let newline: number;
+      while ((newline = buffer.indexOf('\n')) >= 0) {
+        const response = JSON.parse(buffer.slice(0, newline)) as ControlResponse;
+        buffer = buffer.slice(newline + 1);
+        if (!response.ok) {
+          socket.destroy();
+          reject(new Error(response.error));
+          return;
+        }
+        onData(response.data);
+      }
+    });
+    socket.once('error', (error) => reject(new Error(`${path}: ${error.message}`)));
+    socket.once('close', () => resolve());
+  });
 }
 
 /** Send one request to a running daemon. */

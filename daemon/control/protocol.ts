@@ -35,6 +35,12 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
     .strict(),
   z.object({ op: z.literal('sync-status') }).strict(),
   z.object({ op: z.literal('sync-request') }).strict(),
+  // Technician tools. tail streams one JSON line per decision until the client hangs up.
+  z.object({ op: z.literal('tail') }).strict(),
+  // The value is hashed by the daemon and never echoed back or logged.
+  z.object({ op: z.literal('lookup'), kind: z.enum(['card', 'keypad']), value: z.string().min(1).max(64) }).strict(),
+  z.object({ op: z.literal('outbox'), limit: z.number().int().min(0).max(1000).default(20) }).strict(),
+  z.object({ op: z.literal('relay-test'), door: z.string().min(1).max(64) }).strict(),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

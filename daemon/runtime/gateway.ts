@@ -6,8 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import type { ReaderConfig } from '../config/schema.js';
-import { AccessPipeline, type AccessResult } from '../access/access-pipeline.js';
+import type { DoorConfig, GatehouseConfig, ReaderConfig } from '../config/schema.js';
+import type { DoorMode } from '../engine/types.js';
+import { planReload, type ReloadPlan } from './reload-plan.js';
+import { lookupCredential, type LookupResult } from './credential-lookup.js';
+import { StatusServer } from '../http/status-server.js';
+import { DecisionCounters, LoopDelay, statusFamilies } from '../http/gateway-metrics.js';
+import { renderMetrics } from '../http/prometheus-text.js';
+import { AccessPipeline, type AccessResult, type AccessSource } from '../access/access-pipeline.js';
 import { AutoCheckout } from '../access/auto-checkout.js';
 import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
@@ -24,13 +30,13 @@ import { doorModes, mirrorLayout } from '../store/site-layout.js';
 import { assertDemoKeyConfinedToDemo } from '../sync/demo-key.js';
 import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
-import { ControlServer } from '../control/control-server.js';
+import { ControlServer, ControlStream } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
-import { createDriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
+import { createDriverFactory, type DriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
 import type { InputDriver, RelayDriver } from '../../drivers/types.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
-import type { Logger } from './logger.js';
+import { setLogLevel, type Logger } from './logger.js';
 import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.js';
 import { accessTopic, alarmTopic, doorEventTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
@@ -69,9 +75,31 @@ export interface GatewayStatusReport {
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
 
+/** One decision as `gatehouse tail` shows it: who, where, what and why; a fingerprint, never the value. */
+function tailLine(result: AccessResult, source: AccessSource, db: Db): Record<string, unknown> {
+  const person = result.decision.person;
+  const name = person === null ? null : (db.prepare<[string], { name: string }>('SELECT name FROM people WHERE id = ?').get(person.id)?.name ?? null);
+  return {
+    at: new Date(result.event?.createdAt ?? Date.now()).toISOString(),
+    reader: source.id,
+    channel: source.channel,
+    door: source.doorId,
+    outcome: result.decision.outcome,
+    reason: result.decision.reason,
+    person: person?.id ?? null,
+    name,
+    checkin: result.decision.checkin,
+    fingerprint: result.fingerprint,
+    seq: result.event?.seq ?? null,
+  };
+}
+
+const scheduleOf = (door: DoorConfig, config: GatehouseConfig) =>
+  door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null);
+
 export class Gateway {
   readonly bootId: string;
-  readonly #loaded: LoadedConfig;
+  #loaded: LoadedConfig;
   readonly #log: Logger;
   readonly #version: string;
   readonly #startedAt = Date.now();
@@ -83,11 +111,15 @@ export class Gateway {
   readonly pipeline: AccessPipeline;
   readonly #codes: CodeSecurity;
   readonly doors = new Map<string, DoorController>();
-  readonly #relays: Supervisor<RelayDriver>[] = [];
+  /** Relay supervisors by door id. */
+  readonly #relays = new Map<string, Supervisor<RelayDriver>>();
   /** Door contact and REX inputs, by door id and role. */
-  readonly #inputs: { doorId: string; role: 'contact' | 'rex'; handle: InputHandle; supervisor: Supervisor<InputDriver> }[] = [];
+  #inputs: { doorId: string; role: 'contact' | 'rex'; handle: InputHandle; supervisor: Supervisor<InputDriver> }[] = [];
   readonly #doorEvents: DoorEventJournal;
   readonly #readers: { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> }[] = [];
+  /** Kept for reloads: relays sharing a board's port must come from the same factory. */
+  readonly #drivers: DriverFactory;
+  readonly #hasher: CredentialHasher;
   readonly #uplink: Uplink;
   readonly #cloud: CloudChannel | null;
   readonly #resyncListeners = new Set<(reason: string) => void>();
@@ -98,6 +130,9 @@ export class Gateway {
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
+  readonly #decisionCounters = new DecisionCounters();
+  #loopDelay: LoopDelay | null = null;
+  #http: StatusServer | null = null;
   #stopping: Promise<void> | null = null;
 
   private constructor(loaded: LoadedConfig, logger: Logger, version: string, drivers: DriverFactoryOptions) {
@@ -111,13 +146,14 @@ export class Gateway {
 
     this.db = openDatabase(config.store.path);
     const hasher = new CredentialHasher(loaded.siteKey);
+    this.#hasher = hasher;
     this.cache = new CredentialCache(this.db, hasher);
     this.sessions = new CheckinSessions(this.db);
     // With a cloud, an event is delivered when the cloud says it stored it, not when the broker has it.
     this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
-    const factory = createDriverFactory(logger, {
+    this.#drivers = createDriverFactory(logger, {
       hidBackend: config.hid.backend,
       osdpBuses: config.osdp?.buses ?? {},
       // Secure channel keys are secrets of this installation: next to the database, never in it.
@@ -132,33 +168,7 @@ export class Gateway {
       gatewayId: config.gateway.id,
       logger,
     });
-    for (const door of config.doors) {
-      const relay = new Supervisor(factory.relay(door), { logger });
-      this.#relays.push(relay);
-      const input = (role: 'contact' | 'rex'): Supervisor<InputDriver> | null => {
-        const inputConfig = door[role];
-        if (inputConfig === undefined) return null;
-        const handle = factory.input(door, role, inputConfig);
-        const supervisor = new Supervisor(handle.driver, { logger });
-        this.#inputs.push({ doorId: door.id, role, handle, supervisor });
-        return supervisor;
-      };
-      this.doors.set(
-        door.id,
-        new DoorController({
-          config: door,
-          relay,
-          contact: input('contact'),
-          rex: input('rex'),
-          schedule: door.schedule === undefined ? null : (config.schedules[door.schedule] ?? null),
-          unlockSchedule: door.unlockSchedule === undefined ? null : (config.schedules[door.unlockSchedule] ?? null),
-          timezone: config.site.timezone,
-          mode: modes.get(door.id) ?? 'normal',
-          logger,
-          onEvent: this.#doorEvents.sink,
-        }),
-      );
-    }
+    for (const door of config.doors) this.#addDoor(door, config, modes.get(door.id) ?? 'normal');
 
     this.clock = new ClockWatch();
     this.clock.onJump((deltaMs, at) => {
@@ -214,11 +224,7 @@ export class Gateway {
       codes: this.#codes,
     });
 
-    for (const reader of config.readers) {
-      const handle = factory.reader(reader);
-      this.pipeline.attach(reader, handle.driver);
-      this.#readers.push({ config: reader, handle, supervisor: new Supervisor(handle.driver, { logger }) });
-    }
+    for (const reader of config.readers) this.#readers.push(this.#createReader(reader));
 
     this.#uplink = createUplink({
       config: config.mqtt,
@@ -252,6 +258,22 @@ export class Gateway {
     this.sync = new SyncService({ config, cache: this.cache, logger, bootId: this.bootId, transport: this.#uplink.link });
     this.onResyncRequest((reason) => this.sync.requestResync(reason));
     this.#control = new ControlServer(config.control.socket, (request) => this.#onControl(request), logger);
+    this.pipeline.onDecision((result) => this.#decisionCounters.record(result));
+    if (config.http.enabled) {
+      this.#loopDelay = new LoopDelay();
+      this.#http = new StatusServer({
+        host: config.http.host,
+        port: config.http.port,
+        token: loaded.secrets.httpToken,
+        source: { statusJson: () => this.status(), metricsText: () => this.metricsText() },
+        logger,
+      });
+    }
+  }
+
+  /** Prometheus text for /metrics. */
+  metricsText(): string {
+    return renderMetrics([...statusFamilies(this.status(), Date.now()), ...this.#decisionCounters.families(), ...(this.#loopDelay?.families() ?? [])]);
   }
 
   /** Open everything. Devices that are missing are retried in the background; only a broken store or socket fails start. */
@@ -267,13 +289,14 @@ export class Gateway {
       gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
       gateway.#policyTimer.unref();
       // Doors first: each relay writes its locked state as soon as it opens.
-      for (const relay of gateway.#relays) relay.start();
+      for (const relay of gateway.#relays.values()) relay.start();
       for (const input of gateway.#inputs) input.supervisor.start();
       for (const door of gateway.doors.values()) door.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
+      await gateway.#http?.start();
       gateway.#pruneTimer = setInterval(() => gateway.#prune(), PRUNE_INTERVAL_MS);
       gateway.#pruneTimer.unref();
       gateway.#prune();
@@ -300,16 +323,186 @@ export class Gateway {
     this.clock.stop();
     this.autoCheckout.stop();
     await this.#control.stop().catch(() => undefined);
+    await this.#http?.stop().catch(() => undefined);
+    this.#loopDelay?.stop();
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
-    await Promise.all(this.#relays.map((r) => r.stop()));
+    await Promise.all([...this.#relays.values()].map((r) => r.stop()));
     await Promise.all(this.#inputs.map((i) => i.supervisor.stop()));
     this.#cloud?.stop();
     await this.sync.stop();
     await this.#uplink.stop();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
+  }
+
+  /**
+   * Resolves when every door is in its boot state: each relay's first open
+   * attempt finished and, where it opened, the locked level written. READY=1 waits for this.
+   */
+  async doorsInBootState(): Promise<void> {
+    await Promise.all([...this.doors.values()].map((door) => door.bootSettled()));
+  }
+
+  /**
+   * Local health for the systemd watchdog: the event loop ran (this is called
+   * from a timer) and the store answers. Never the broker or the internet, and
+   * never a missing device: those are supervised and must not restart the process.
+   */
+  health(): { ok: true } | { ok: false; reason: string } {
+    try {
+      this.db.prepare('SELECT count(*) FROM sync_state').get();
+      return { ok: true };
+    } catch (error) {
+      return { ok: false, reason: `store: ${error instanceof Error ? error.message : String(error)}` };
+    }
+  }
+
+  /** One line for systemd's STATUS= (systemctl status gatehouse). */
+  statusLine(): string {
+    const doors = [...this.doors.values()];
+    const relaysOnline = [...this.#relays.values()].filter((r) => r.state === 'online').length;
+    const readersOnline = this.#readers.filter((r) => r.supervisor.state === 'online').length;
+    const uplink = this.#uplink.status();
+    const depth = this.journal.depth();
+    return [
+      `${doors.length} door(s), ${doors.filter((d) => d.state === 'unlocked').length} unlocked, relays ${relaysOnline}/${this.#relays.size} online`,
+      `readers ${readersOnline}/${this.#readers.length} online`,
+      `broker ${uplink.state}`,
+      `${depth.pending} event(s) queued`,
+    ].join('; ');
+  }
+
+  /**
+   * SIGHUP: apply a new, already validated configuration as far as it can
+   * change while running. Only the drivers whose settings changed restart;
+   * what needs a restart is reported and left unchanged.
+   */
+  async reload(next: LoadedConfig): Promise<ReloadPlan> {
+    const plan = planReload(this.#loaded, next);
+    const config = next.config;
+    if (plan.logLevel !== null) setLogLevel(this.#log, plan.logLevel);
+    mirrorLayout(this.db, config, Date.now());
+    const modes = doorModes(this.db);
+
+    // Readers first: a reader of a removed door must stop before its door goes.
+    const readerGone = new Set([...plan.readers.removed, ...plan.readers.changed.map((r) => r.id)]);
+    for (let i = this.#readers.length - 1; i >= 0; i--) {
+      const reader = this.#readers[i];
+      if (reader === undefined || !readerGone.has(reader.config.id)) continue;
+      this.#readers.splice(i, 1);
+      await reader.supervisor.stop();
+    }
+    const doorGone = [...plan.doors.removed, ...plan.doors.relayChanged.map((d) => d.id)];
+    for (const id of doorGone) await this.#removeDoor(id);
+    for (const door of [...plan.doors.added, ...plan.doors.relayChanged]) {
+      this.#addDoor(door, config, modes.get(door.id) ?? 'normal');
+      this.#startDoor(door.id);
+    }
+    for (const door of plan.doors.settingsChanged) {
+      this.doors.get(door.id)?.reconfigure(door, scheduleOf(door, config));
+    }
+    // Schedules changed without the door's own entry changing are covered by settingsChanged.
+    for (const reader of [...plan.readers.added, ...plan.readers.changed]) {
+      const entry = this.#createReader(reader);
+      this.#readers.push(entry);
+      entry.supervisor.start();
+    }
+    // Sections needing a restart keep their old values: the running config is the old one with the live parts replaced.
+    const keep = this.#loaded;
+    this.#loaded = {
+      ...keep,
+      warnings: next.warnings,
+      config: { ...keep.config, log: config.log, schedules: config.schedules, doors: config.doors, readers: config.readers },
+    };
+    return plan;
+  }
+
+  /** `gatehouse relay test <door>`: one normal pulse, through the door (a locked-down door refuses). */
+  relayTest(doorId: string): { door: string; pulseMs: number; relay: string } {
+    const door = this.doors.get(doorId);
+    if (door === undefined) throw new Error(`no door "${doorId}" (doors: ${[...this.doors.keys()].join(', ') || 'none'})`);
+    const status = door.status();
+    if (status.mode === 'locked-down') throw new Error(`door "${doorId}" is locked down; release it first`);
+    if (status.relay.state !== 'online') throw new Error(`the relay of door "${doorId}" is ${status.relay.state}${status.relay.lastError === null ? '' : ` (${status.relay.lastError})`}`);
+    const pulseMs = door.policy().pulseMs;
+    this.#log.info({ door: doorId, pulseMs }, 'relay test requested');
+    door.unlock(pulseMs);
+    return { door: doorId, pulseMs, relay: status.relay.deviceId };
+  }
+
+  /** `gatehouse lookup`: who a card or PIN belongs to; the value itself is never returned or logged. */
+  lookup(kind: 'card' | 'keypad', value: SecretValue): LookupResult {
+    return lookupCredential({ db: this.db, cache: this.cache, hasher: this.#hasher }, kind, value, Date.now());
+  }
+
+  /** `gatehouse outbox`: the journal entries not yet delivered, oldest first. */
+  outbox(limit: number): { depth: GatewayStatusReport['journal']; oldestAgeS: number | null; entries: { seq: number; type: string; createdAt: string; publishedAt: string | null; attempts: number }[] } {
+    const depth = this.status().journal;
+    return {
+      depth,
+      oldestAgeS: depth.oldestPendingAt === null ? null : Math.max(0, Math.round((Date.now() - Date.parse(depth.oldestPendingAt)) / 1000)),
+      entries: this.journal.pending(0, limit).map((e) => ({
+        seq: e.seq,
+        type: e.type,
+        createdAt: new Date(e.createdAt).toISOString(),
+        publishedAt: e.publishedAt === null ? null : new Date(e.publishedAt).toISOString(),
+        attempts: e.attempts,
+      })),
+    };
+  }
+
+  #addDoor(door: DoorConfig, config: GatehouseConfig, mode: DoorMode): void {
+    const relay = new Supervisor(this.#drivers.relay(door), { logger: this.#log });
+    this.#relays.set(door.id, relay);
+    const input = (role: 'contact' | 'rex'): Supervisor<InputDriver> | null => {
+      const inputConfig = door[role];
+      if (inputConfig === undefined) return null;
+      const handle = this.#drivers.input(door, role, inputConfig);
+      const supervisor = new Supervisor(handle.driver, { logger: this.#log });
+      this.#inputs.push({ doorId: door.id, role, handle, supervisor });
+      return supervisor;
+    };
+    this.doors.set(
+      door.id,
+      new DoorController({
+        config: door,
+        relay,
+        contact: input('contact'),
+        rex: input('rex'),
+        schedule: scheduleOf(door, config),
+        unlockSchedule: door.unlockSchedule === undefined ? null : (config.schedules[door.unlockSchedule] ?? null),
+        timezone: config.site.timezone,
+        mode,
+        logger: this.#log,
+        onEvent: this.#doorEvents.sink,
+      }),
+    );
+  }
+
+  /** Start a door added by a reload: relay, inputs, unlock schedule. */
+  #startDoor(id: string): void {
+    this.#relays.get(id)?.start();
+    for (const input of this.#inputs) if (input.doorId === id) input.supervisor.start();
+    this.doors.get(id)?.start();
+  }
+
+  /** Lock the door, close its relay and inputs, forget it. */
+  async #removeDoor(id: string): Promise<void> {
+    await this.doors.get(id)?.shutdown();
+    await this.#relays.get(id)?.stop();
+    const inputs = this.#inputs.filter((i) => i.doorId === id);
+    await Promise.all(inputs.map((i) => i.supervisor.stop()));
+    this.#inputs = this.#inputs.filter((i) => i.doorId !== id);
+    this.doors.delete(id);
+    this.#relays.delete(id);
+  }
+
+  #createReader(reader: ReaderConfig): { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> } {
+    const handle = this.#drivers.reader(reader);
+    this.pipeline.attach(reader, handle.driver);
+    return { config: reader, handle, supervisor: new Supervisor(handle.driver, { logger: this.#log }) };
   }
 
   status(): GatewayStatusReport {
@@ -483,6 +676,14 @@ export class Gateway {
           ackedAt: e.ackedAt === null ? null : new Date(e.ackedAt).toISOString(),
           payload: JSON.parse(e.payload) as unknown,
         }));
+      case 'tail':
+        return new ControlStream((emit) => this.pipeline.onDecision((result, source) => emit(tailLine(result, source, this.db))));
+      case 'lookup':
+        return this.lookup(request.kind, new SecretValue(request.value));
+      case 'outbox':
+        return this.outbox(request.limit);
+      case 'relay-test':
+        return this.relayTest(request.door);
     }
   }
 }

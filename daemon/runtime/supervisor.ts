@@ -73,8 +73,10 @@ export class Supervisor<D extends DeviceDriver> {
     this.#onlineListeners.add(listener);
   }
 
-  onChange(listener: (status: DeviceStatus) => void): void {
+  /** Returns a function that removes the listener. */
+  onChange(listener: (status: DeviceStatus) => void): () => void {
     this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   start(): void {
