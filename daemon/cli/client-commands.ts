@@ -65,8 +65,17 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   }
   console.log(`Uplink     ${describeUplink(status.uplink)}`);
   if (status.cloud !== null) console.log(`Commands   ${describeCommands(status.cloud)}`);
-  console.log(`On site    ${status.occupancy.count}`);
-  for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}`);
+  const areas = status.occupancy.byArea.filter((a) => a.area !== null).map((a) => `${a.area ?? ''} ${a.count}`);
+  console.log(`On site    ${status.occupancy.count}${areas.length > 0 ? ` (${areas.join(', ')})` : ''}`);
+  for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}${p.area === null ? '' : ` in ${p.area}`}`);
+  const clock = status.clock;
+  console.log(
+    `Clock      ${clock.trusted ? 'trusted' : `NOT synchronised (time.unsyncedClock: ${clock.policy})`}${clock.jumps > 0 ? `, ${clock.jumps} jump(s) since start` : ''}`,
+  );
+  if (status.conflicts.length > 0) {
+    console.log(`Conflicts  ${status.conflicts.length} card(s)/code(s) held by several people, refused to all of them until the data is fixed:`);
+    for (const c of status.conflicts) console.log(`  ${c.namespace} ${c.fingerprint}: ${c.personIds.join(', ')} (credentials ${c.credentialIds.join(', ')})`);
+  }
   return 0;
 }
 

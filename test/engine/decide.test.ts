@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { entitlement } from '../support/engine-facts.js';
 import { decide } from '../../daemon/engine/decide.js';
 import { chooseCoverage } from '../../daemon/engine/entitlements.js';
 import { isWithinSchedule } from '../../daemon/engine/schedule.js';
@@ -17,16 +18,7 @@ import type {
 const T = Date.parse('2026-11-23T10:00:00Z'); // a Monday, 10:00 in London
 const HOUR = 3_600_000;
 
-const ent = (o: Partial<EntitlementFacts> & Pick<EntitlementFacts, 'id' | 'kind'>): EntitlementFacts => ({
-  validFrom: null,
-  validTo: null,
-  minutesLeft: null,
-  monthlyHours: null,
-  monthlyCheckins: null,
-  doors: null,
-  startedAt: null,
-  ...o,
-});
+const ent = entitlement;
 
 const plan: EntitlementFacts = ent({ id: 'e1', kind: 'plan', validFrom: T - 24 * HOUR });
 
