@@ -10,6 +10,7 @@ import { eventsCommand, simCommand, simInputCommand, statusCommand } from './cli
 import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
 import { lookupCommand, outboxCommand, relayTestCommand, tailCommand } from './technician-commands.js';
 import { doctorCommand } from './doctor.js';
+import './doctor-hid.js';
 
 const usage = `Usage: gatehouse <command> [options]
 
