@@ -6,6 +6,7 @@ import { parseEddystone } from '../../drivers/ble/eddystone.js';
 import { AdvertisementFormatError } from '../../drivers/ble/frames.js';
 import { parseAdvertisement } from '../../drivers/ble/parse-advertisement.js';
 import { encodeTapToken, parseTapToken } from '../../drivers/ble/tap-token.js';
+import { parseWorkerMessage } from '../../drivers/ble/worker-messages.js';
 import { fcOptions } from '../support/fast-check.js';
 import { ALTBEACON, EDDYSTONE_UID, IBEACON_1 } from './ble-test-vectors.js';
 
@@ -57,5 +58,20 @@ describe('BLE parsers on garbage', () => {
       }),
       fcOptions(1000),
     );
+  });
+});
+
+describe('scanner IPC messages on garbage', () => {
+  it('parseWorkerMessage accepts well-formed messages and turns anything else into null', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.anything(), fc.record({ type: fc.constantFrom('scanning', 'advertisement', 'malformed', 'unavailable'), ad: fc.anything(), error: fc.anything() })), (value) => {
+        const m = parseWorkerMessage(value);
+        if (m !== null) expect(['scanning', 'advertisement', 'malformed', 'unavailable']).toContain(m.type);
+      }),
+      fcOptions(2000),
+    );
+    const ad = { kind: 'ibeacon', fields: { uuid: 'e2c56db5-dffb-48d2-b060-d0f5a71096e0', major: 1, minor: 2, measuredPower: -59 }, address: 'aa', rssi: -60, at: 1 };
+    expect(parseWorkerMessage({ type: 'advertisement', ad })).toEqual({ type: 'advertisement', ad });
+    expect(parseWorkerMessage({ type: 'advertisement', ad: { ...ad, rssi: 500 } })).toBeNull();
   });
 });
