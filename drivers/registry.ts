@@ -34,6 +34,10 @@ export interface DriverFactoryOptions {
   readonly hidBackend?: HidBackend;
   /** Replaces node-hid, for tests: USB HID devices cannot exist on a test machine. */
   readonly hidLibrary?: HidLibrary;
+  /** Replaces @stoprocent/noble in the BLE scanner children (a module path), for tests: no Bluetooth adapter here. */
+  readonly nobleModule?: string;
+  /** Extra environment for the BLE scanner children (the fake noble's fixture). */
+  readonly bleEnv?: Readonly<Record<string, string>>;
 }
 
 export function createDriverFactory(logger: DriverLogger, options: DriverFactoryOptions = {}): DriverFactory {
