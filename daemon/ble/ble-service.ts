@@ -11,7 +11,6 @@
  * monotonic clock, so a wall-clock jump neither checks people out nor keeps
  * them in; only the token's time step is wall-clock by nature.
  */
-import { performance } from 'node:perf_hooks';
 import { beaconIdOf } from '../../drivers/ble/beacon-id.js';
 import type { BleAdvertisement } from '../../drivers/ble/frames.js';
 import { BleScanner } from '../../drivers/ble/scanner.js';

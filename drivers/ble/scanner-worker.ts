@@ -68,8 +68,15 @@ async function main(): Promise<void> {
     for (const error of errors) void send({ type: 'malformed', error });
   });
 
+  // An adapter that reports it cannot scan fails at once instead of after the power-on timeout.
+  const refused = new Promise<never>((_resolve, reject) => {
+    noble.on('stateChange', (state) => {
+      if (!scanning && reasonOfState(state) !== null) reject(new Error(`adapter state ${state}`));
+    });
+  });
+  refused.catch(() => undefined); // raced below; a refusal after power-on is handled by the stateChange listener above
   try {
-    await noble.waitForPoweredOnAsync(powerOnMs);
+    await Promise.race([noble.waitForPoweredOnAsync(powerOnMs), refused]);
   } catch (error) {
     const reason = reasonOfState(noble.state) ?? reasonOfError(error) ?? 'timeout';
     await unavailable(reason, `adapter state ${noble.state}: ${error instanceof Error ? error.message : String(error)}`);
