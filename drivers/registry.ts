@@ -48,6 +48,10 @@ export interface DriverFactoryOptions {
   readonly osdpBuses?: Readonly<Record<string, OsdpBusConfig>>;
   /** File for per-PD secure channel keys (next to the database); null = memory only. */
   readonly osdpKeysFile?: string | null;
+  /** Replaces @stoprocent/noble in the BLE scanner children (a module path), for tests: no Bluetooth adapter here. */
+  readonly nobleModule?: string;
+  /** Extra environment for the BLE scanner children (the fake noble's fixture). */
+  readonly bleEnv?: Readonly<Record<string, string>>;
 }
 
 export function createDriverFactory(logger: DriverLogger, options: DriverFactoryOptions = {}): DriverFactory {

@@ -28,8 +28,18 @@ import { duressCandidates, guessSourceOf, type CodeSecurity } from './code-secur
 import { KeypadEntry } from './keypad-entry.js';
 import { isWrongCode, lockedOutDecision } from '../engine/lockout.js';
 
-/** A credential ready to decide: keystrokes are assembled into a keypad code first. */
-export type AssembledCredential = Exclude<PresentedCredential, { kind: 'keystrokes' }>;
+/**
+ * A credential ready to decide: keystrokes are assembled into a keypad code
+ * first. BLE credentials arrive already identified and hashed by the BLE
+ * layer (a beacon id in the ble_beacon namespace, a verified tap token's key
+ * id in the ble_key namespace).
+ */
+export type AssembledCredential = Exclude<PresentedCredential, { kind: 'keystrokes' }> | BleCredential;
+
+export interface BleCredential {
+  readonly kind: 'ble';
+  readonly lookup: Buffer;
+}
 
 /**
  * Where a credential was presented. A configured reader is one; the Wi-Fi,
@@ -233,17 +243,22 @@ export class AccessPipeline {
   evaluate(source: AccessSource, credential: AssembledCredential, options: EvaluateOptions = {}): Evaluation {
     const o = this.#o;
     const at = options.at ?? this.#now();
-    const value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
     const credentialKind: Evaluation['credentialKind'] = credential.kind;
     let lookup: Buffer;
     let known = true;
-    try {
-      lookup = o.hasher.lookupOf(credentialKind, value);
-    } catch (error) {
-      if (!(error instanceof CredentialFormatError)) throw error;
-      // Malformed input (3 digits, letters) can match nothing; still fingerprint it for the log.
-      lookup = o.hasher.lookup(credentialKind === 'card' ? 'card' : 'code', value);
-      known = false;
+    let value = '';
+    if (credential.kind === 'ble') {
+      lookup = credential.lookup;
+    } else {
+      value = credential.kind === 'card' ? credential.number.reveal() : credential.code.reveal();
+      try {
+        lookup = o.hasher.lookupOf(credential.kind, value);
+      } catch (error) {
+        if (!(error instanceof CredentialFormatError)) throw error;
+        // Malformed input (3 digits, letters) can match nothing; still fingerprint it for the log.
+        lookup = o.hasher.lookup(credential.kind === 'card' ? 'card' : 'code', value);
+        known = false;
+      }
     }
     const fp = fingerprint(lookup);
     const door = source.doorId === null ? null : (o.doors.get(source.doorId) ?? null);
@@ -262,6 +277,8 @@ export class AccessPipeline {
     const lockedOut = guessSource !== null && o.codes.guard.check(guessSource).locked;
     const context = { at, monthStart: local.monthStart, area: source.area };
     let candidates: Candidate[] = known && !lockedOut ? o.cache.candidates(lookup, context) : [];
+    // A static beacon can be copied by anyone who once stood near it: presence only, never a door.
+    if (source.doorId !== null) candidates = candidates.filter((c) => c.credential.kind !== 'ble_beacon');
     // Only a code that is nobody's credential can be a duress code.
     const duress =
       guessSource !== null && known && !lockedOut && candidates.length === 0

@@ -415,6 +415,52 @@ const mqttSchema = z
   })
   .strict();
 
+export const bleSchema = z
+  .object({
+    readers: z
+      .array(
+        z
+          .object({
+            id,
+            hciDevice: z.number().int().min(0).max(31).default(0).describe('Bluetooth adapter hciN this reader scans with (one reader per adapter).'),
+            door: id.optional().describe('Door a phone tap at this reader opens. Without one a tap only checks in or out. Beacons never open it.'),
+            mode: readerModeSchema.default('entry').describe('What a phone tap does here (as for card readers).'),
+            area: id.optional().describe('Anti-passback area a tap here leads into.'),
+            tapRssi: z
+              .number()
+              .int()
+              .min(-127)
+              .max(0)
+              .default(-50)
+              .describe('A tap token acts only at or above this RSSI (dBm): the phone held at the reader, not passing by.'),
+            presence: z.boolean().default(true).describe('Whether beacons heard by this adapter check people in (presence never opens a door).'),
+          })
+          .strict(),
+      )
+      .default([]),
+    presence: z
+      .object({
+        enterRssi: z.number().int().min(-127).max(0).default(-75).describe('Smoothed RSSI (dBm) at which a beacon has arrived.'),
+        exitRssi: z.number().int().min(-127).max(0).default(-85).describe('Smoothed RSSI below which it has left; below enterRssi (hysteresis).'),
+        smoothing: z.number().gt(0).max(1).default(0.3).describe('Weight of each new RSSI sample in the moving average.'),
+        absentAfterS: z.number().int().min(1).max(3_600).default(30).describe('A beacon not heard for this long has left.'),
+        inactivityMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(15)
+          .describe('A person whose beacons have been away this long is checked out (reason inactivity).'),
+      })
+      .strict()
+      .prefault({}),
+    tapCompanyId: z.number().int().min(0).max(0xffff).default(0xffff).describe('Bluetooth company id of the phones\' tap tokens (docs/ble-tap.md); 0xFFFF = test/internal.'),
+    powerOnTimeoutS: z.number().int().min(1).max(120).default(10).describe('How long an adapter may take to power on before it is reported.'),
+  })
+  .strict()
+  .prefault({})
+  .describe('BLE presence check-in and phone taps (docs/ble-tap.md). Needs CAP_NET_RAW and CAP_NET_ADMIN: systemd/gatehouse-ble.conf.');
+
 export const configSchema = z
   .object({
     $schema: z.string().optional(),
@@ -607,6 +653,7 @@ export const configSchema = z
       )
       .default([]),
     readers: z.array(readerSchema).default([]),
+    ble: bleSchema,
     holidays: z
       .array(
         z
@@ -703,6 +750,19 @@ export const configSchema = z
       }
       channels.set(key, d.id);
     });
+    const readerIds = new Set(cfg.readers.map((r) => r.id));
+    const adapters = new Set<number>();
+    cfg.ble.readers.forEach((r, index) => {
+      if (readerIds.has(r.id)) ctx.addIssue({ code: 'custom', path: ['ble', 'readers', index, 'id'], message: `duplicate reader id "${r.id}"` });
+      readerIds.add(r.id);
+      if (r.door !== undefined && !doorIds.has(r.door)) ctx.addIssue({ code: 'custom', path: ['ble', 'readers', index, 'door'], message: `no door with id "${r.door}"` });
+      if (r.area !== undefined && !(r.area in cfg.areas)) ctx.addIssue({ code: 'custom', path: ['ble', 'readers', index, 'area'], message: `no area named "${r.area}"` });
+      if (adapters.has(r.hciDevice)) ctx.addIssue({ code: 'custom', path: ['ble', 'readers', index, 'hciDevice'], message: `hci${r.hciDevice} is already used by another BLE reader` });
+      adapters.add(r.hciDevice);
+    });
+    if (cfg.ble.presence.exitRssi >= cfg.ble.presence.enterRssi) {
+      ctx.addIssue({ code: 'custom', path: ['ble', 'presence', 'exitRssi'], message: 'must be below enterRssi (hysteresis)' });
+    }
     if (cfg.guessing.maxLockoutS < cfg.guessing.lockoutS) {
       ctx.addIssue({ code: 'custom', path: ['guessing', 'maxLockoutS'], message: 'must not be shorter than lockoutS' });
     }
@@ -734,6 +794,8 @@ export type ReaderMode = z.infer<typeof readerModeSchema>;
 export type CardFormat = z.infer<typeof cardFormatSchema>;
 export type WeeklySchedule = z.infer<typeof scheduleSchema>;
 export type MqttConfig = NonNullable<GatehouseConfig['mqtt']>;
+export type BleConfig = GatehouseConfig['ble'];
+export type BleReaderConfig = BleConfig['readers'][number];
 
 export const secretsSchema = z
   .object({

@@ -17,29 +17,17 @@
  */
 import { execFile } from 'node:child_process';
 import { performance } from 'node:perf_hooks';
+import { childEnvironment } from './child-environment.js';
 
 /** The oldest wall time that can be right: the release of this code. A clock before it is certainly unsynchronised. */
 export const EARLIEST_PLAUSIBLE = Date.parse('2026-01-01T00:00:00Z');
 
 export type SyncProbe = () => Promise<boolean | null>;
 
-/**
- * The environment for helper tools: without the daemon's NOTIFY_SOCKET. A
- * systemd tool that fails reports ERRNO= to that socket, and with
- * NotifyAccess=all systemd would take it as the daemon's own word.
- */
-function toolEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.NOTIFY_SOCKET;
-  delete env.WATCHDOG_PID;
-  delete env.WATCHDOG_USEC;
-  return env;
-}
-
 /** Ask timedated (systemd) whether the kernel clock is synchronised; null when it cannot tell. */
 export const timedatectlProbe: SyncProbe = () =>
   new Promise((resolve) => {
-    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 5_000, env: toolEnvironment() }, (error, stdout) => {
+    execFile('timedatectl', ['show', '-p', 'NTPSynchronized', '--value'], { timeout: 5_000, env: childEnvironment() }, (error, stdout) => {
       if (error !== null) return resolve(null);
       const value = stdout.trim();
       resolve(value === 'yes' ? true : value === 'no' ? false : null);

@@ -41,6 +41,8 @@ import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.j
 import { accessTopic, alarmTopic, doorEventTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
+import { BleService, type BleStatus } from '../ble/ble-service.js';
+import { TapVerifier } from '../ble/tap-verifier.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
@@ -69,6 +71,8 @@ export interface GatewayStatusReport {
   };
   /** Cards and keypad codes held by several people (refused to all of them). */
   readonly conflicts: readonly CredentialConflict[];
+  /** BLE readers (adapter state and the fix when unusable), presence and tap counters; null without BLE readers. */
+  readonly ble: BleStatus | null;
   /** Whether the wall clock is believed, and how often it jumped. */
   readonly clock: { trusted: boolean; synchronised: boolean | null; jumps: number; policy: string };
 }
@@ -127,6 +131,7 @@ export class Gateway {
   readonly clock: ClockWatch;
   readonly autoCheckout: AutoCheckout;
   readonly conflicts: ConflictReporter;
+  readonly ble: BleService | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -226,6 +231,21 @@ export class Gateway {
 
     for (const reader of config.readers) this.#readers.push(this.#createReader(reader));
 
+    this.ble =
+      config.ble.readers.length === 0
+        ? null
+        : new BleService({
+            config: config.ble,
+            pipeline: this.pipeline,
+            hasher,
+            sessions: this.sessions,
+            autoCheckout: this.autoCheckout,
+            verifier: new TapVerifier(this.db, hasher, this.cache),
+            logger,
+            nobleModule: drivers.nobleModule,
+            env: drivers.bleEnv,
+          });
+
     this.#uplink = createUplink({
       config: config.mqtt,
       password: loaded.secrets.mqttPassword,
@@ -293,6 +313,7 @@ export class Gateway {
       for (const input of gateway.#inputs) input.supervisor.start();
       for (const door of gateway.doors.values()) door.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
+      gateway.ble?.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
@@ -326,6 +347,7 @@ export class Gateway {
     await this.#http?.stop().catch(() => undefined);
     this.#loopDelay?.stop();
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
+    await this.ble?.stop();
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all([...this.#relays.values()].map((r) => r.stop()));
@@ -552,6 +574,7 @@ export class Gateway {
         })),
       },
       conflicts: this.conflicts.conflicts,
+      ble: this.ble?.status() ?? null,
       clock: { ...this.clock.status(), policy: config.time.unsyncedClock },
     };
   }

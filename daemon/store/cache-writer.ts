@@ -15,7 +15,8 @@
  */
 import { Checkpointer } from './checkpointer.js';
 import type { Db } from './database.js';
-import { CredentialFormatError, type CredentialHasher } from './credential-hash.js';
+import { BleKeyVault } from './ble-key-vault.js';
+import { CredentialFormatError, parseBleKey, type CredentialHasher } from './credential-hash.js';
 import type { CredentialRecord, DoorRecord, EntitlementRecord, PersonRecord, ScheduleRecord, SiteSettings } from '../sync/dataset.js';
 import type { DeltaOp } from '../sync/messages.js';
 
@@ -71,6 +72,7 @@ const BULK_CACHE_KIB = 64 * 1024;
 export class CacheWriter {
   readonly #db: Db;
   readonly #hasher: CredentialHasher;
+  readonly #vault: BleKeyVault;
   readonly #synchronous: number;
   readonly #autocheckpoint: number;
   readonly #cacheSize: number;
@@ -86,6 +88,7 @@ export class CacheWriter {
   constructor(db: Db, hasher: CredentialHasher, options: CacheWriterOptions = {}) {
     this.#db = db;
     this.#hasher = hasher;
+    this.#vault = new BleKeyVault(hasher);
     this.#onCheckpointError = options.onCheckpointError ?? (() => undefined);
     this.#checkpointWorker = options.checkpointWorker ?? true;
     this.#synchronous = Number(db.pragma('synchronous', { simple: true }));
@@ -107,7 +110,7 @@ export class CacheWriter {
           `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at, email_lookup, device_limit, network_checkin, extended_unlock, lockdown_override, usage_period_start, usage_checkins, usage_minutes, usage_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         credential: db.prepare(
-          `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
         ),
         entitlement: db.prepare(
           `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -126,9 +129,9 @@ export class CacheWriter {
            usage_minutes = excluded.usage_minutes, usage_as_of = excluded.usage_as_of`,
       ),
       credential: db.prepare(
-        `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+        `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, lookup = excluded.lookup,
-           valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status`,
+           valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status, secret = excluded.secret`,
       ),
       entitlement: db.prepare(
         `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -383,8 +386,11 @@ export class CacheWriter {
 
   #putCredential(gen: number, personId: string, c: CredentialRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
     let lookup: Buffer;
+    let secret: Buffer | null = null;
     try {
       lookup = this.#hasher.lookupOf(c.kind, c.value);
+      // A tap key is the one value kept, sealed under a key derived from the site key.
+      if (c.kind === 'ble_key') secret = this.#vault.seal(parseBleKey(c.value).key, lookup);
     } catch (error) {
       if (!(error instanceof CredentialFormatError)) throw error;
       // Named by id only: the value may be a PIN.
@@ -392,7 +398,7 @@ export class CacheWriter {
       return;
     }
     const stmt = mode === 'insert' ? this.#s.insert.credential : this.#s.credential;
-    stmt.run(gen, c.id, personId, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status);
+    stmt.run(gen, c.id, personId, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status, secret);
     counts.credentials++;
   }
 

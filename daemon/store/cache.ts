@@ -9,6 +9,7 @@
  */
 import { StoreError, type Db } from './database.js';
 import type { CredentialHasher } from './credential-hash.js';
+import { BleKeyVault } from './ble-key-vault.js';
 import { CacheWriter, newStageCounts, type CacheWriterOptions, type RejectedCredential, type SyncSource } from './cache-writer.js';
 import type { Dataset, SiteSettings } from '../sync/dataset.js';
 import type {
@@ -143,9 +144,11 @@ export class CredentialCache {
   readonly writer: CacheWriter;
   readonly #db: Db;
   readonly #stmts;
+  readonly #vault: BleKeyVault;
 
   constructor(db: Db, hasher: CredentialHasher, writerOptions: CacheWriterOptions = {}) {
     this.#db = db;
+    this.#vault = new BleKeyVault(hasher);
     if (db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sync_state'`).get() === undefined) {
       // Only a file written by a development build, before migration 2 took its released form, looks like this.
       throw new StoreError(`${db.name} has no sync_state table: it was created by a development build of Gatehouse. Move it away; the seed file or the next sync fills a new one.`);
@@ -194,6 +197,10 @@ export class CredentialCache {
         WHERE st.id = 1 AND c.status = 'active' AND c.kind IN ('card', 'pin', 'visitor_code')
         GROUP BY c.lookup HAVING count(DISTINCT c.person_id) > 1
         ORDER BY c.lookup`),
+      bleKeys: db.prepare<[Buffer], { person_id: string; secret: Buffer | null }>(`
+        SELECT c.person_id, c.secret FROM sync_state st
+        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = ? AND c.kind = 'ble_key'
+        WHERE st.id = 1`),
       state: db.prepare<[], StateRow>(
         `SELECT gen, version, synced_at, applied_at, source, snapshot_id, checksum, issued_at FROM sync_state WHERE id = 1`,
       ),
@@ -213,6 +220,15 @@ export class CredentialCache {
   candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
     const rows = this.#stmts.candidates.all(lookup);
     return rows.map((r) => this.#candidate(r, context));
+  }
+
+  /**
+   * The tap keys filed under a key id's lookup, decrypted, with their owner.
+   * Validity and status are the engine's business: the decision on the
+   * same lookup refuses a revoked or expired key.
+   */
+  bleKeys(lookup: Buffer): { personId: string; key: Buffer }[] {
+    return this.#stmts.bleKeys.all(lookup).flatMap((r) => (r.secret === null ? [] : [{ personId: r.person_id, key: this.#vault.open(r.secret, lookup) }]));
   }
 
   /** People whose email hashes to this lookup (Wi-Fi and kiosk sign-in). */

@@ -7,12 +7,15 @@
  * PINs and visitor codes share the "code" namespace on purpose: both are typed
  * on the same keypads, and a collision between them must be visible.
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, hkdfSync } from 'node:crypto';
+import { BeaconIdFormatError, canonicalBeaconId } from '../../drivers/ble/beacon-id.js';
 import type { CredentialKind } from '../engine/types.js';
 
-export type LookupNamespace = 'card' | 'code' | 'email';
+/** BLE beacon ids and tap key ids each hash in a namespace of their own: neither can match a card, a code or each other. */
+export type LookupNamespace = 'card' | 'code' | 'email' | 'ble_beacon' | 'ble_key';
 
-export const namespaceOf = (kind: CredentialKind): LookupNamespace => (kind === 'card' ? 'card' : 'code');
+export const namespaceOf = (kind: CredentialKind): LookupNamespace =>
+  kind === 'card' || kind === 'ble_beacon' || kind === 'ble_key' ? kind : 'code';
 
 export class CredentialFormatError extends Error {
   override readonly name = 'CredentialFormatError';
@@ -39,6 +42,14 @@ export function canonicalCode(value: string): string {
   return v;
 }
 
+/** A phone's tap key as the cloud sends it: "<key id, 8 hex digits>:<base64 of 32 bytes>". */
+export function parseBleKey(value: string): { keyId: string; key: Buffer } {
+  const m = /^([0-9a-fA-F]{8}):([A-Za-z0-9+/]{43}=)$/.exec(value.trim());
+  const key = m === null ? null : Buffer.from(m[2] ?? '', 'base64');
+  if (m === null || key === null || key.length !== 32) throw new CredentialFormatError('a BLE key is "<key id, 8 hex digits>:<base64 of 32 bytes>"');
+  return { keyId: (m[1] ?? '').toLowerCase(), key };
+}
+
 export class CredentialHasher {
   readonly #key: Buffer;
 
@@ -55,7 +66,24 @@ export class CredentialHasher {
   /** Canonicalise and hash a value as the cloud or a reader delivers it. Throws CredentialFormatError. */
   lookupOf(kind: CredentialKind | 'keypad', value: string): Buffer {
     if (kind === 'card') return this.lookup('card', canonicalCard(value));
+    if (kind === 'ble_key') return this.lookup('ble_key', parseBleKey(value).keyId);
+    if (kind === 'ble_beacon') {
+      try {
+        return this.lookup('ble_beacon', canonicalBeaconId(value));
+      } catch (error) {
+        if (error instanceof BeaconIdFormatError) throw new CredentialFormatError(error.message);
+        throw error;
+      }
+    }
     return this.lookup('code', canonicalCode(value));
+  }
+
+  /**
+   * A key for another purpose, derived from the site key with HKDF-SHA-256
+   * (RFC 5869), so the site key itself is used for one thing only.
+   */
+  deriveKey(info: string): Buffer {
+    return Buffer.from(hkdfSync('sha256', this.#key, Buffer.alloc(0), info, 32));
   }
 
   /**

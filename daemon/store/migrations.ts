@@ -337,4 +337,13 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (person_id, area)
   ) STRICT;
   `,
+  /* BLE tap tokens: the highest time-step counter accepted per person. A
+     token is valid for about 90 s; kept on disk so that a restart inside that
+     window cannot make a recorded token acceptable again. */ `
+  CREATE TABLE ble_tap_counters (
+    person_id   TEXT PRIMARY KEY,
+    counter     INTEGER NOT NULL,
+    accepted_at INTEGER NOT NULL
+  ) STRICT;
+  `,
 ];

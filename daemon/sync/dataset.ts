@@ -21,8 +21,18 @@ export const cloudId = z.string().min(1).max(128);
 export const credentialRecordSchema = z
   .object({
     id: cloudId,
-    kind: z.enum(['card', 'pin', 'visitor_code']),
-    value: z.string().min(1).max(64).describe('Plaintext card number, PIN or visitor code; hashed with the site key on arrival, never stored.'),
+    kind: z
+      .enum(['card', 'pin', 'visitor_code', 'ble_beacon', 'ble_key'])
+      .describe(
+        'ble_beacon: a static beacon the person carries, for presence check-in only (never opens a door). ble_key: the key of the phone\'s rolling tap token (docs/ble-tap.md).',
+      ),
+    value: z
+      .string()
+      .min(1)
+      .max(64)
+      .describe(
+        'Plaintext card number, PIN or visitor code; a beacon id ("ibeacon:<uuid>:<major>:<minor>", "eddystone:<namespace>:<instance>", "altbeacon:<id1>:<id2>:<id3>"); or a tap key "<key id, 8 hex>:<base64 of 32 bytes>". Hashed with the site key on arrival (a tap key is stored encrypted), never stored in plaintext.',
+      ),
     validFrom: isoInstant.nullable().default(null),
     validTo: isoInstant.nullable().default(null),
     status: z.enum(['active', 'revoked']).default('active'),

@@ -43,7 +43,7 @@ export const accessEventSchema = z
       .describe('Where the credential was presented: a door reader, the Wi-Fi (RADIUS), the check-in kiosk, a BLE reader.'),
     credential: z
       .object({
-        kind: z.enum(['card', 'keypad']),
+        kind: z.enum(['card', 'keypad', 'ble']).describe('ble: a beacon (presence check-in) or a phone tap token, identified by the BLE layer.'),
         fingerprint: z.string().describe('First 8 hex digits of the keyed hash: correlates reads, reveals nothing.'),
       })
       .strict(),
