@@ -15,7 +15,7 @@ function socketPath(options: CliOptions): string {
   }
 }
 
-async function ask(options: CliOptions, request: ControlRequest): Promise<unknown> {
+export async function ask(options: CliOptions, request: ControlRequest): Promise<unknown> {
   const response = await sendControlRequest(socketPath(options), request);
   if (!response.ok) throw new Error(response.error);
   return response.data;

@@ -8,6 +8,7 @@ import { runCommand } from './run.js';
 import { configCheckCommand, configSchemaCommand } from './config-commands.js';
 import { eventsCommand, simCommand, statusCommand } from './client-commands.js';
 import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
+import { kioskListCommand, kioskPairCommand, kioskRevokeCommand } from './kiosk-commands.js';
 
 const usage = `Usage: gatehouse <command> [options]
 
@@ -24,12 +25,16 @@ Commands:
                           --force also accepts a version not newer than the cache's
   sync status             cache version, last sync, age, snapshot in progress, rejected messages
   sync request            ask the cloud for a full snapshot now
+  kiosk pair [--name N]   a one-time code to pair a check-in tablet (default name: kiosk)
+  kiosk list              paired tablets: id, name, when paired, last seen, revoked
+  kiosk revoke <id>       unpair a tablet (it returns to the pairing screen)
 
 Options:
   -c, --config FILE       config file (default: $GATEHOUSE_CONFIG or /etc/gatehouse/gatehouse.yaml)
   -r, --reader ID         reader for sim (default: the first simulated reader)
       --json              machine-readable output
       --force             sync import: accept any version
+      --name NAME         kiosk pair: the tablet's name (lobby, reception)
   -h, --help              this help
 `;
 
@@ -39,6 +44,7 @@ export interface CliOptions {
   readonly json: boolean;
   readonly limit: number;
   readonly force: boolean;
+  readonly name: string;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -51,6 +57,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '20' },
       force: { type: 'boolean', default: false },
+      name: { type: 'string', default: 'kiosk' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -65,6 +72,7 @@ async function main(argv: string[]): Promise<number> {
     json: values.json === true,
     limit: Number(values.limit),
     force: values.force === true,
+    name: values.name ?? 'kiosk',
   };
   switch (command) {
     case 'run':
@@ -84,6 +92,11 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'import' && arg !== undefined) return syncImportCommand(options, arg);
       if (sub === 'status') return syncStatusCommand(options);
       if (sub === 'request') return syncRequestCommand(options);
+      break;
+    case 'kiosk':
+      if (sub === 'pair') return kioskPairCommand(options, options.name);
+      if (sub === 'list') return kioskListCommand(options);
+      if (sub === 'revoke' && arg !== undefined) return kioskRevokeCommand(options, arg);
       break;
     default:
       break;

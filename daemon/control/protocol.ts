@@ -27,6 +27,14 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
     .strict(),
   z.object({ op: z.literal('sync-status') }).strict(),
   z.object({ op: z.literal('sync-request') }).strict(),
+  z
+    .object({
+      op: z.literal('kiosk-pair'),
+      name: z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, spaces, dots, dashes and underscores'),
+    })
+    .strict(),
+  z.object({ op: z.literal('kiosk-list') }).strict(),
+  z.object({ op: z.literal('kiosk-revoke'), id: z.string().min(1).max(64) }).strict(),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

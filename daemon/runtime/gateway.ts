@@ -33,6 +33,7 @@ import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.j
 import { accessTopic, alarmTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
+import { Kiosk } from '../kiosk/kiosk.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
@@ -90,6 +91,8 @@ export class Gateway {
   readonly clock: ClockWatch;
   readonly autoCheckout: AutoCheckout;
   readonly conflicts: ConflictReporter;
+  /** The check-in kiosk (config kiosk); null when not configured. */
+  readonly kiosk: Kiosk | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -183,9 +186,29 @@ export class Gateway {
       codes: this.#codes,
     });
 
+    this.kiosk =
+      config.kiosk === undefined
+        ? null
+        : new Kiosk(config.kiosk, {
+            siteId: config.site.id,
+            siteName: config.site.name ?? config.site.id,
+            gatewayId: config.gateway.id,
+            registrationTopic: gatewayTopic(topicPrefix, config.gateway.id, 'events/registration'),
+            db: this.db,
+            hasher,
+            cache: this.cache,
+            sessions: this.sessions,
+            journal: this.journal,
+            pipeline: this.pipeline,
+            logger,
+          });
+    const kioskScanners = new Set(config.kiosk?.scanners ?? []);
+
     for (const reader of config.readers) {
       const handle = factory.reader(reader);
-      this.pipeline.attach(reader, handle.driver);
+      // A QR scanner at the kiosk: its reads are visitor codes decided at the kiosk.
+      if (this.kiosk !== null && kioskScanners.has(reader.id)) this.kiosk.api.attachScanner(reader.id, handle.driver);
+      else this.pipeline.attach(reader, handle.driver);
       this.#readers.push({ config: reader, handle, supervisor: new Supervisor(handle.driver, { logger }) });
     }
 
@@ -241,6 +264,7 @@ export class Gateway {
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
+      await gateway.kiosk?.server.start();
       gateway.#pruneTimer = setInterval(() => gateway.#prune(), PRUNE_INTERVAL_MS);
       gateway.#pruneTimer.unref();
       gateway.#prune();
@@ -267,6 +291,7 @@ export class Gateway {
     this.clock.stop();
     this.autoCheckout.stop();
     await this.#control.stop().catch(() => undefined);
+    await this.kiosk?.server.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
@@ -403,6 +428,28 @@ export class Gateway {
     }
   }
 
+  #onKioskControl(request: Extract<ControlRequest, { op: 'kiosk-pair' | 'kiosk-list' | 'kiosk-revoke' }>): unknown {
+    const kiosk = this.kiosk;
+    if (kiosk === null) throw new Error('the kiosk is not configured: add a kiosk section (kiosk.listen) to the config');
+    switch (request.op) {
+      case 'kiosk-pair': {
+        const issued = kiosk.pair(request.name);
+        return { code: issued.code, name: request.name, expiresAt: new Date(issued.expiresAt).toISOString(), url: kiosk.server.url };
+      }
+      case 'kiosk-list':
+        return kiosk.list().map((k) => ({
+          id: k.id,
+          name: k.name,
+          createdAt: new Date(k.createdAt).toISOString(),
+          lastSeenAt: k.lastSeenAt === null ? null : new Date(k.lastSeenAt).toISOString(),
+          revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+        }));
+      case 'kiosk-revoke':
+        if (!kiosk.revoke(request.id)) throw new Error(`no kiosk "${request.id}" (see gatehouse kiosk list)`);
+        return { revoked: request.id };
+    }
+  }
+
   async #onControl(request: ControlRequest): Promise<unknown> {
     switch (request.op) {
       case 'status':
@@ -425,6 +472,10 @@ export class Gateway {
       case 'sync-request':
         if (!this.sync.requestSnapshot('command')) throw new Error('no broker or no cloud keys configured: there is nobody to ask for a snapshot');
         return { requested: true };
+      case 'kiosk-pair':
+      case 'kiosk-list':
+      case 'kiosk-revoke':
+        return this.#onKioskControl(request);
       case 'events':
         return this.journal.recent(request.limit).map((e: JournalEntry) => ({
           seq: e.seq,

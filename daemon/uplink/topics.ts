@@ -17,11 +17,13 @@ import {
   checkoutEventSchema,
   conflictReportSchema,
   gatewayStatusSchema,
+  registrationEventSchema,
   type AccessEvent,
   type AlarmEvent,
   type CheckoutEvent,
   type ConflictReport,
   type GatewayStatus,
+  type RegistrationEvent,
 } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
@@ -32,6 +34,7 @@ export interface TopicPayloads {
   'events/conflicts': ConflictReport;
   'events/command': CommandEvent;
   'events/alarm': AlarmEvent;
+  'events/registration': RegistrationEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -62,6 +65,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   'events/conflicts': { qos: 1, retain: false, schema: conflictReportSchema },
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
   'events/alarm': { qos: 1, retain: false, schema: alarmEventSchema },
+  'events/registration': { qos: 1, retain: false, schema: registrationEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be
