@@ -2,6 +2,7 @@
 // non-exhaustive switch over a domain union is a silent failure in the field.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
+import globals from 'globals';
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'test-artifacts/**'] },
@@ -30,5 +31,10 @@ export default tseslint.config(
   {
     files: ['**/*.js'],
     ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    // The kiosk page runs in the tablet's browser.
+    files: ['daemon/kiosk/web/**/*.js'],
+    languageOptions: { globals: globals.browser },
   },
 );

@@ -261,18 +261,10 @@ export class AccessPipeline {
       }
     }
     const fp = fingerprint(lookup);
-    const door = source.doorId === null ? null : (o.doors.get(source.doorId) ?? null);
     const local = siteLocalTime(at, o.timezone);
     // Read with the candidates, in the same turn: a swap cannot come between them.
-    const state = o.cache.state();
-    const site = this.#siteRules(state);
-    const fresh = freshness(state.syncedAt, at, o.staleness?.staleAfterMs ?? null);
-    const cache: AccessEvent['cache'] = {
-      version: state.version,
-      syncedAt: state.syncedAt === null ? null : new Date(state.syncedAt).toISOString(),
-      ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
-      stale: fresh.stale,
-    };
+    const facts = this.#siteFacts(at);
+    const { cache } = facts;
     const guessSource = credentialKind === 'keypad' ? guessSourceOf(source) : null;
     const lockedOut = guessSource !== null && o.codes.guard.check(guessSource).locked;
     const context = { at, monthStart: local.monthStart, area: source.area };
@@ -291,18 +283,60 @@ export class AccessPipeline {
     }
     const code = guessSource === null ? null : { source: guessSource, lockedOut, duress: duress.length > 0 };
     if (lockedOut) return { at, decision: lockedOutDecision, fingerprint: fp, credentialKind, cache, code };
-    const decision = decide({
+    const decision = this.#decide(source, at, candidates, facts);
+    return { at, decision, fingerprint: fp, credentialKind, cache, code };
+  }
+
+  /**
+   * Decide on facts a channel established itself rather than by a cache
+   * lookup (a visitor registered at the kiosk just now), under the same
+   * site rules, door, clock and staleness as any read.
+   */
+  evaluateFacts(
+    source: AccessSource,
+    candidate: Candidate,
+    credential: { readonly kind: Evaluation['credentialKind']; readonly fingerprint: string },
+    options: Pick<EvaluateOptions, 'at'> = {},
+  ): Evaluation {
+    const at = options.at ?? this.#now();
+    const facts = this.#siteFacts(at);
+    const decision = this.#decide(source, at, [candidate], facts);
+    return { at, decision, fingerprint: credential.fingerprint, credentialKind: credential.kind, cache: facts.cache, code: null };
+  }
+
+  /** The site's visitor-token rules in force (kiosk registration sizes a local visitor's token with them). */
+  visitorTokenPolicy(): VisitorTokenPolicy {
+    return this.#siteRules(this.#o.cache.state()).tokens;
+  }
+
+  #siteFacts(at: number): { state: CacheState; stale: boolean; cache: AccessEvent['cache'] } {
+    const state = this.#o.cache.state();
+    const fresh = freshness(state.syncedAt, at, this.#o.staleness?.staleAfterMs ?? null);
+    const cache: AccessEvent['cache'] = {
+      version: state.version,
+      syncedAt: state.syncedAt === null ? null : new Date(state.syncedAt).toISOString(),
+      ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
+      stale: fresh.stale,
+    };
+    return { state, stale: fresh.stale, cache };
+  }
+
+  #decide(source: AccessSource, at: number, candidates: readonly Candidate[], facts: { state: CacheState; stale: boolean }): Decision {
+    const o = this.#o;
+    const door = source.doorId === null ? null : (o.doors.get(source.doorId) ?? null);
+    const local = siteLocalTime(at, o.timezone);
+    const site = this.#siteRules(facts.state);
+    return decide({
       at,
       local,
       holiday: site.holidays.has(local.date),
       reader: { id: source.id, mode: source.mode, channel: source.channel, area: this.#area(source.area) },
       door: door?.policy() ?? null,
       candidates,
-      cache: { stale: fresh.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
+      cache: { stale: facts.stale, policy: o.staleness?.policy ?? 'keep-deciding' },
       clock: o.clock?.() ?? TRUSTED_CLOCK,
       visitorTokens: site.tokens,
     });
-    return { at, decision, fingerprint: fp, credentialKind, cache, code };
   }
 
   /** Carry out an evaluated decision: door first, then journal and sessions in one transaction. */

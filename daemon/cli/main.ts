@@ -11,6 +11,7 @@ import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync
 import { lookupCommand, outboxCommand, relayTestCommand, tailCommand } from './technician-commands.js';
 import { doctorCommand } from './doctor.js';
 import './doctor-hid.js';
+import { kioskListCommand, kioskPairCommand, kioskRevokeCommand } from './kiosk-commands.js';
 
 const usage = `Usage: gatehouse <command> [options]
 
@@ -35,6 +36,9 @@ Commands:
   outbox [--limit N]      events not yet delivered, oldest age, per-entry attempts
   relay test <door>       pulse the door's relay for its pulse time
   doctor                  config, secret file modes, serial devices, broker, NTP, disk, clock
+  kiosk pair [--name N]   a one-time code to pair a check-in tablet (default name: kiosk)
+  kiosk list              paired tablets: id, name, when paired, last seen, revoked
+  kiosk revoke <id>       unpair a tablet (it returns to the pairing screen)
 
 Exit codes: 0 ok, 1 failure, 2 usage, 3 denied (sim) or unknown (lookup), 4 doctor warnings
 
@@ -43,6 +47,7 @@ Options:
   -r, --reader ID         reader for sim (default: the first simulated reader)
       --json              machine-readable output
       --force             sync import: accept any version
+      --name NAME         kiosk pair: the tablet's name (lobby, reception)
   -h, --help              this help
 `;
 
@@ -52,6 +57,7 @@ export interface CliOptions {
   readonly json: boolean;
   readonly limit: number;
   readonly force: boolean;
+  readonly name: string;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -64,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       limit: { type: 'string', default: '20' },
       force: { type: 'boolean', default: false },
+      name: { type: 'string', default: 'kiosk' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -78,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
     json: values.json === true,
     limit: Number(values.limit),
     force: values.force === true,
+    name: values.name ?? 'kiosk',
   };
   switch (command) {
     case 'run':
@@ -118,6 +126,11 @@ async function main(argv: string[]): Promise<number> {
       break;
     case 'doctor':
       return doctorCommand(options);
+    case 'kiosk':
+      if (sub === 'pair') return kioskPairCommand(options, options.name);
+      if (sub === 'list') return kioskListCommand(options);
+      if (sub === 'revoke' && arg !== undefined) return kioskRevokeCommand(options, arg);
+      break;
     default:
       break;
   }

@@ -100,6 +100,10 @@ export function loadConfig(configPath: string): LoadedConfig {
     store: { ...raw.store, path: raw.store.path === ':memory:' ? raw.store.path : abs(raw.store.path), seedFile: raw.store.seedFile === undefined ? undefined : abs(raw.store.seedFile) },
     control: { socket: abs(raw.control.socket) },
   };
+  const kioskTls = raw.kiosk?.tls;
+  if (raw.kiosk !== undefined && kioskTls !== undefined) {
+    config.kiosk = { ...raw.kiosk, tls: { certFile: abs(kioskTls.certFile), keyFile: abs(kioskTls.keyFile) } };
+  }
   const tls = raw.mqtt?.tls;
   if (raw.mqtt !== undefined && tls !== undefined) {
     config.mqtt = { ...raw.mqtt, tls: { ...tls, caFile: abs(tls.caFile), certFile: abs(tls.certFile), keyFile: abs(tls.keyFile) } };

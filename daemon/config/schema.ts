@@ -680,6 +680,48 @@ export const configSchema = z
       )
       .default({})
       .describe('Areas for anti-passback and occupancy; readers name the area they lead into.'),
+    kiosk: z
+      .object({
+        listen: z
+          .object({
+            host: z.string().min(1).default('0.0.0.0').describe('Address the kiosk web app listens on (the tablets\' network).'),
+            port: z.number().int().min(0).max(65_535).describe('TCP port; 0 picks a free one (tests).'),
+          })
+          .strict(),
+        tls: z
+          .object({
+            certFile: z.string().min(1).describe('PEM certificate. Tablets need HTTPS for the camera (QR scanning).'),
+            keyFile: z.string().min(1).describe('PEM private key (mode 0600). Relative paths are relative to this file.'),
+          })
+          .strict()
+          .optional()
+          .describe('Serve HTTPS. Browsers give the camera only to secure pages; without TLS QR codes need a scanner at the gateway.'),
+        door: id.optional().describe('Door unlocked by a granted kiosk check-in; without it the kiosk opens nothing.'),
+        area: id.optional().describe('Area a kiosk check-in enters (occupancy, anti-passback).'),
+        pairingCodeMinutes: z.number().int().min(1).max(60).default(5).describe('How long a code from `gatehouse kiosk pair` can be used.'),
+        resultSeconds: z.number().int().min(2).max(60).default(6).describe('How long a result screen stays before the kiosk resets.'),
+        scanners: z
+          .array(id)
+          .default([])
+          .describe('Readers (line readers with encoding text) that are QR scanners at the kiosk: their reads are visitor codes decided at the kiosk and shown on its screen.'),
+        rateLimit: z
+          .object({
+            perIpPerMinute: z.number().int().min(1).max(100_000).default(300).describe('Requests per client address.'),
+            perKioskPerMinute: z.number().int().min(1).max(10_000).default(30).describe('Check-ins and registrations per paired kiosk.'),
+            pairingPerMinute: z.number().int().min(1).max(1_000).default(5).describe('Pairing attempts per client address.'),
+          })
+          .strict()
+          .default({ perIpPerMinute: 300, perKioskPerMinute: 30, pairingPerMinute: 5 }),
+        terms: z
+          .string()
+          .min(1)
+          .max(2_000)
+          .default('I agree to the house rules of this space and to my name and email being shared with my host.')
+          .describe('Text a visitor accepts when registering at the kiosk.'),
+      })
+      .strict()
+      .optional()
+      .describe('The check-in kiosk web app for tablets (docs/kiosk-api.md). Off without this section.'),
     time: z
       .object({
         unsyncedClock: z
@@ -763,6 +805,17 @@ export const configSchema = z
     if (cfg.ble.presence.exitRssi >= cfg.ble.presence.enterRssi) {
       ctx.addIssue({ code: 'custom', path: ['ble', 'presence', 'exitRssi'], message: 'must be below enterRssi (hysteresis)' });
     }
+    const kiosk = cfg.kiosk;
+    if (kiosk?.door !== undefined && !doorIds.has(kiosk.door)) {
+      ctx.addIssue({ code: 'custom', path: ['kiosk', 'door'], message: `no door with id "${kiosk.door}"` });
+    }
+    if (kiosk?.area !== undefined && !(kiosk.area in cfg.areas)) {
+      ctx.addIssue({ code: 'custom', path: ['kiosk', 'area'], message: `no area named "${kiosk.area}"` });
+    }
+    kiosk?.scanners.forEach((readerId, index) => {
+      const reader = cfg.readers.find((r) => r.id === readerId);
+      if (reader === undefined) ctx.addIssue({ code: 'custom', path: ['kiosk', 'scanners', index], message: `no reader with id "${readerId}"` });
+    });
     if (cfg.guessing.maxLockoutS < cfg.guessing.lockoutS) {
       ctx.addIssue({ code: 'custom', path: ['guessing', 'maxLockoutS'], message: 'must not be shorter than lockoutS' });
     }

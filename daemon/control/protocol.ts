@@ -41,6 +41,14 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
   z.object({ op: z.literal('lookup'), kind: z.enum(['card', 'keypad']), value: z.string().min(1).max(64) }).strict(),
   z.object({ op: z.literal('outbox'), limit: z.number().int().min(0).max(1000).default(20) }).strict(),
   z.object({ op: z.literal('relay-test'), door: z.string().min(1).max(64) }).strict(),
+  z
+    .object({
+      op: z.literal('kiosk-pair'),
+      name: z.string().trim().min(1).max(64).regex(/^[\p{L}\p{N} ._-]+$/u, 'letters, digits, spaces, dots, dashes and underscores'),
+    })
+    .strict(),
+  z.object({ op: z.literal('kiosk-list') }).strict(),
+  z.object({ op: z.literal('kiosk-revoke'), id: z.string().min(1).max(64) }).strict(),
 ]);
 
 export type ControlRequest = z.infer<typeof controlRequestSchema>;

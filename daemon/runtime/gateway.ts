@@ -43,6 +43,7 @@ import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js
 import { CloudKeyring } from '../cloud/signed-message.js';
 import { BleService, type BleStatus } from '../ble/ble-service.js';
 import { TapVerifier } from '../ble/tap-verifier.js';
+import { Kiosk } from '../kiosk/kiosk.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
@@ -132,6 +133,8 @@ export class Gateway {
   readonly autoCheckout: AutoCheckout;
   readonly conflicts: ConflictReporter;
   readonly ble: BleService | null;
+  /** The check-in kiosk (config kiosk); null when not configured. */
+  readonly kiosk: Kiosk | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -229,6 +232,22 @@ export class Gateway {
       codes: this.#codes,
     });
 
+    this.kiosk =
+      config.kiosk === undefined
+        ? null
+        : new Kiosk(config.kiosk, {
+            siteId: config.site.id,
+            siteName: config.site.name ?? config.site.id,
+            gatewayId: config.gateway.id,
+            registrationTopic: gatewayTopic(topicPrefix, config.gateway.id, 'events/registration'),
+            db: this.db,
+            hasher,
+            cache: this.cache,
+            sessions: this.sessions,
+            journal: this.journal,
+            pipeline: this.pipeline,
+            logger,
+          });
     for (const reader of config.readers) this.#readers.push(this.#createReader(reader));
 
     this.ble =
@@ -318,6 +337,7 @@ export class Gateway {
       gateway.#uplink.start();
       await gateway.#control.start();
       await gateway.#http?.start();
+      await gateway.kiosk?.server.start();
       gateway.#pruneTimer = setInterval(() => gateway.#prune(), PRUNE_INTERVAL_MS);
       gateway.#pruneTimer.unref();
       gateway.#prune();
@@ -346,6 +366,7 @@ export class Gateway {
     await this.#control.stop().catch(() => undefined);
     await this.#http?.stop().catch(() => undefined);
     this.#loopDelay?.stop();
+    await this.kiosk?.server.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await this.ble?.stop();
     this.#codes.guard.close();
@@ -523,7 +544,9 @@ export class Gateway {
 
   #createReader(reader: ReaderConfig): { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> } {
     const handle = this.#drivers.reader(reader);
-    this.pipeline.attach(reader, handle.driver);
+    // A QR scanner at the kiosk: its reads are visitor codes decided at the kiosk.
+    if (this.kiosk !== null && this.#loaded.config.kiosk?.scanners.includes(reader.id) === true) this.kiosk.api.attachScanner(reader.id, handle.driver);
+    else this.pipeline.attach(reader, handle.driver);
     return { config: reader, handle, supervisor: new Supervisor(handle.driver, { logger: this.#log }) };
   }
 
@@ -663,6 +686,28 @@ export class Gateway {
     }
   }
 
+  #onKioskControl(request: Extract<ControlRequest, { op: 'kiosk-pair' | 'kiosk-list' | 'kiosk-revoke' }>): unknown {
+    const kiosk = this.kiosk;
+    if (kiosk === null) throw new Error('the kiosk is not configured: add a kiosk section (kiosk.listen) to the config');
+    switch (request.op) {
+      case 'kiosk-pair': {
+        const issued = kiosk.pair(request.name);
+        return { code: issued.code, name: request.name, expiresAt: new Date(issued.expiresAt).toISOString(), url: kiosk.server.url };
+      }
+      case 'kiosk-list':
+        return kiosk.list().map((k) => ({
+          id: k.id,
+          name: k.name,
+          createdAt: new Date(k.createdAt).toISOString(),
+          lastSeenAt: k.lastSeenAt === null ? null : new Date(k.lastSeenAt).toISOString(),
+          revokedAt: k.revokedAt === null ? null : new Date(k.revokedAt).toISOString(),
+        }));
+      case 'kiosk-revoke':
+        if (!kiosk.revoke(request.id)) throw new Error(`no kiosk "${request.id}" (see gatehouse kiosk list)`);
+        return { revoked: request.id };
+    }
+  }
+
   async #onControl(request: ControlRequest): Promise<unknown> {
     switch (request.op) {
       case 'status':
@@ -689,6 +734,10 @@ export class Gateway {
       case 'sync-request':
         if (!this.sync.requestSnapshot('command')) throw new Error('no broker or no cloud keys configured: there is nobody to ask for a snapshot');
         return { requested: true };
+      case 'kiosk-pair':
+      case 'kiosk-list':
+      case 'kiosk-revoke':
+        return this.#onKioskControl(request);
       case 'events':
         return this.journal.recent(request.limit).map((e: JournalEntry) => ({
           seq: e.seq,

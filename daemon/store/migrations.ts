@@ -346,4 +346,31 @@ export const migrations: readonly string[] = [
     accepted_at INTEGER NOT NULL
   ) STRICT;
   `,
+  /* kiosk: paired tablets and visitors registered on the spot */ `
+  -- A paired kiosk is known by the SHA-256 of its bearer token; the token
+  -- itself is only ever in the tablet's storage.
+  CREATE TABLE kiosks (
+    id           TEXT PRIMARY KEY,
+    name         TEXT NOT NULL,
+    token_hash   BLOB NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_seen_at INTEGER,
+    revoked_at   INTEGER
+  ) STRICT;
+
+  -- Visitors registered at a kiosk. Not part of any generation, so a sync
+  -- never removes them; the cloud learns of them from the registration event.
+  -- The email is kept only as its keyed hash (repeat visits, matching).
+  CREATE TABLE kiosk_visitors (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    email_lookup  BLOB NOT NULL,
+    host_id       TEXT NOT NULL,
+    kiosk_id      TEXT NOT NULL,
+    registered_at INTEGER NOT NULL,
+    valid_to      INTEGER NOT NULL,
+    event_id      TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX kiosk_visitors_by_email ON kiosk_visitors (email_lookup, registered_at);
+  `,
 ];

@@ -43,7 +43,11 @@ export const accessEventSchema = z
       .describe('Where the credential was presented: a door reader, the Wi-Fi (RADIUS), the check-in kiosk, a BLE reader.'),
     credential: z
       .object({
-        kind: z.enum(['card', 'keypad', 'ble']).describe('ble: a beacon (presence check-in) or a phone tap token, identified by the BLE layer.'),
+        kind: z
+          .enum(['card', 'keypad', 'ble', 'registration'])
+          .describe(
+            'ble: a beacon (presence check-in) or a phone tap token, identified by the BLE layer. registration: a visitor registered at the kiosk and was checked in (fingerprint: of their email).',
+          ),
         fingerprint: z.string().describe('First 8 hex digits of the keyed hash: correlates reads, reveals nothing.'),
       })
       .strict(),
@@ -122,6 +126,27 @@ export const conflictReportSchema = z
   })
   .strict()
   .describe('Published when the set of credential conflicts in the synced data changes.');
+export const registrationEventSchema = z
+  .object({
+    schema: z.literal('gatehouse.registration/1'),
+    ...eventStamp,
+    registrationId: z.string().describe('Id of the local visitor (kiosk-<uuid>); the access event of the check-in names it as person.id.'),
+    kioskId: z.string().describe('The paired kiosk the visitor registered at.'),
+    visitor: z
+      .object({
+        name: z.string().min(1).max(200),
+        email: z.string().min(3).max(254).describe('Where the cloud sends the visitor their registration email. Not a credential; never logged by the gateway.'),
+      })
+      .strict(),
+    host: z.object({ id: z.string().describe('Person id of the member or contact the visitor came to see: notify them.') }).strict(),
+    termsAcceptedAt: z.string().describe('When the visitor accepted the terms shown at the kiosk, ISO 8601 UTC.'),
+    checkinRequested: z
+      .boolean()
+      .describe('The site allows register-and-checkin: an access event for person registrationId (credential kind registration) follows with the outcome.'),
+  })
+  .strict()
+  .describe('A visitor registered on the spot at a kiosk: create the visit and notify the host.');
+
 export const alarmEventSchema = z
   .object({
     schema: z.literal('gatehouse.alarm/1'),
@@ -208,4 +233,5 @@ export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
 export type ConflictReport = z.infer<typeof conflictReportSchema>;
 export type AccessEvent = z.infer<typeof accessEventSchema>;
 export type AlarmEvent = z.infer<typeof alarmEventSchema>;
+export type RegistrationEvent = z.infer<typeof registrationEventSchema>;
 export type GatewayStatus = z.infer<typeof gatewayStatusSchema>;

@@ -18,12 +18,14 @@ import {
   conflictReportSchema,
   doorEventSchema,
   gatewayStatusSchema,
+  registrationEventSchema,
   type AccessEvent,
   type AlarmEvent,
   type CheckoutEvent,
   type ConflictReport,
   type DoorEvent,
   type GatewayStatus,
+  type RegistrationEvent,
 } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
@@ -35,6 +37,7 @@ export interface TopicPayloads {
   'events/command': CommandEvent;
   'events/alarm': AlarmEvent;
   'events/door': DoorEvent;
+  'events/registration': RegistrationEvent;
   'cmd/response': CommandResponse;
   cmd: SignedEnvelope;
   'events/ack': SignedEnvelope;
@@ -66,6 +69,7 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   'events/command': { qos: 1, retain: false, schema: commandEventSchema },
   'events/alarm': { qos: 1, retain: false, schema: alarmEventSchema },
   'events/door': { qos: 1, retain: false, schema: doorEventSchema },
+  'events/registration': { qos: 1, retain: false, schema: registrationEventSchema },
   // Not retained: an answer is for the command in flight, not for whoever subscribes next.
   'cmd/response': { qos: 1, retain: false, schema: commandResponseSchema },
   // Never retained by the cloud either: a retained command would be

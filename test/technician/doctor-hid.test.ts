@@ -1,6 +1,7 @@
 /** gatehouse doctor's HID section, against a fake node-hid (USB devices cannot exist on a test machine). */
 import { describe, expect, it } from 'vitest';
 import { hidCheck } from '../../daemon/cli/doctor-hid.js';
+import type { CliOptions } from '../../daemon/cli/main.js';
 import type { LoadedConfig } from '../../daemon/config/load.js';
 import { configSchema } from '../../daemon/config/schema.js';
 import { FakeHid, FakeUsbRelayBoard, fakeWedgeReader } from '../drivers/support/fake-hid.js';
@@ -10,7 +11,7 @@ function loaded(extra: object): LoadedConfig {
   return { config } as LoadedConfig;
 }
 
-const options = { config: 'unused.yaml', json: false, reader: undefined, limit: 20, force: false };
+const options: CliOptions = { config: 'unused.yaml', json: false, reader: undefined, limit: 20, force: false, name: 'kiosk' };
 
 describe('doctor: USB HID devices', () => {
   it('lists readers and relay boards, and finds each configured reader', async () => {

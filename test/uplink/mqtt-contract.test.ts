@@ -14,7 +14,7 @@ import { commandEventSchema } from '../../daemon/cloud/command-event.js';
 import { commandResponseSchema, commandSchema, eventsAckSchema } from '../../daemon/cloud/link-messages.js';
 import { envelopeSchema } from '../../daemon/cloud/signed-message.js';
 import { deltaSchema, snapshotChunkSchema, snapshotPartSchema, syncRequestSchema, syncStateSchema } from '../../daemon/sync/messages.js';
-import { accessEventSchema, alarmEventSchema, checkoutEventSchema, conflictReportSchema, doorEventSchema, gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
+import { accessEventSchema, alarmEventSchema, checkoutEventSchema, conflictReportSchema, doorEventSchema, gatewayStatusSchema, registrationEventSchema } from '../../daemon/uplink/payloads.js';
 import { topicNames, topicSpecs } from '../../daemon/uplink/topics.js';
 
 const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta.url));
@@ -27,6 +27,7 @@ const schemas = {
   'gatehouse.door/1': doorEventSchema,
   'gatehouse.command/1': commandEventSchema,
   'gatehouse.alarm/1': alarmEventSchema,
+  'gatehouse.registration/1': registrationEventSchema,
   'gatehouse.cmd-response/1': commandResponseSchema,
   'gatehouse.signed/1': envelopeSchema,
   // Signed payloads (inside gatehouse.signed/1) are named by their `type`.
