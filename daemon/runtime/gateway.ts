@@ -33,7 +33,8 @@ import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
 import { ControlServer, ControlStream } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import { createDriverFactory, type DriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
-import type { InputDriver, RelayDriver } from '../../drivers/types.js';
+import type { DeviceDriver, InputDriver, RelayDriver } from '../../drivers/types.js';
+import type { DeviceAvailability } from '../uplink/payloads.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import { setLogLevel, type Logger } from './logger.js';
@@ -274,6 +275,7 @@ export class Gateway {
       version,
       journal: this.journal,
       logger,
+      devices: () => this.#deviceAvailability(),
     });
     const link = this.#uplink.link;
     // Without a cloud section no command or ack is accepted at all: nothing subscribes.
@@ -497,13 +499,13 @@ export class Gateway {
   }
 
   #addDoor(door: DoorConfig, config: GatehouseConfig, mode: DoorMode): void {
-    const relay = new Supervisor(this.#drivers.relay(door), { logger: this.#log });
+    const relay = this.#watched(new Supervisor(this.#drivers.relay(door), { logger: this.#log }));
     this.#relays.set(door.id, relay);
     const input = (role: 'contact' | 'rex'): Supervisor<InputDriver> | null => {
       const inputConfig = door[role];
       if (inputConfig === undefined) return null;
       const handle = this.#drivers.input(door, role, inputConfig);
-      const supervisor = new Supervisor(handle.driver, { logger: this.#log });
+      const supervisor = this.#watched(new Supervisor(handle.driver, { logger: this.#log }));
       this.#inputs.push({ doorId: door.id, role, handle, supervisor });
       return supervisor;
     };
@@ -542,12 +544,33 @@ export class Gateway {
     this.#relays.delete(id);
   }
 
+  /** Every device's state change republishes the retained MQTT status (per-device availability). */
+  #watched<D extends DeviceDriver>(supervisor: Supervisor<D>): Supervisor<D> {
+    supervisor.onChange(() => this.#uplink.devicesChanged());
+    return supervisor;
+  }
+
+  #deviceAvailability(): DeviceAvailability[] {
+    const entry = (kind: DeviceAvailability['kind'], id: string, s: DeviceStatus): DeviceAvailability => ({
+      id,
+      kind,
+      state: s.state,
+      since: new Date(s.since).toISOString(),
+      lastError: s.lastError,
+    });
+    return [
+      ...this.#readers.map((r) => entry('reader', r.config.id, r.supervisor.status())),
+      ...[...this.#relays].map(([doorId, relay]) => entry('relay', `door:${doorId}`, relay.status())),
+      ...this.#inputs.map((i) => entry('input', `door:${i.doorId}:${i.role}`, i.supervisor.status())),
+    ];
+  }
+
   #createReader(reader: ReaderConfig): { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> } {
     const handle = this.#drivers.reader(reader);
     // A QR scanner at the kiosk: its reads are visitor codes decided at the kiosk.
     if (this.kiosk !== null && this.#loaded.config.kiosk?.scanners.includes(reader.id) === true) this.kiosk.api.attachScanner(reader.id, handle.driver);
     else this.pipeline.attach(reader, handle.driver);
-    return { config: reader, handle, supervisor: new Supervisor(handle.driver, { logger: this.#log }) };
+    return { config: reader, handle, supervisor: this.#watched(new Supervisor(handle.driver, { logger: this.#log })) };
   }
 
   status(): GatewayStatusReport {

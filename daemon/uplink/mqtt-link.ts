@@ -31,6 +31,7 @@ import type pino from 'pino';
 import type { MqttConfig } from '../config/schema.js';
 import { FailureThrottle } from './failure-throttle.js';
 import { buildStatus, type GatewayIdentity } from './status.js';
+import type { DeviceAvailability } from './payloads.js';
 import { statusTopic } from './topics.js';
 
 export type LinkState = 'connecting' | 'connected' | 'disconnected' | 'stopped';
@@ -78,6 +79,8 @@ export interface MqttLinkOptions extends GatewayIdentity {
   readonly logger: pino.Logger;
   /** Injected clock for status timestamps. */
   readonly now?: () => Date;
+  /** The devices and their availability, included in every online status. */
+  readonly devices?: () => readonly DeviceAvailability[];
 }
 
 export interface PublishOptions {
@@ -100,6 +103,7 @@ export class MqttLink {
   readonly #config: MqttConfig;
   readonly #password: string | undefined;
   readonly #identity: GatewayIdentity;
+  readonly #devices: (() => readonly DeviceAvailability[]) | undefined;
   readonly #log: pino.Logger;
   readonly #now: () => Date;
   readonly #statusTopic: string;
@@ -138,6 +142,7 @@ export class MqttLink {
   constructor(options: MqttLinkOptions) {
     this.#config = options.config;
     this.#password = options.password;
+    this.#devices = options.devices;
     this.#identity = {
       gatewayId: options.gatewayId,
       siteId: options.siteId,
@@ -251,6 +256,19 @@ export class MqttLink {
     } catch (error) {
       this.#log.error({ err: error, topic }, 'inbound message handler failed');
     }
+  }
+
+  /**
+   * Publish the retained online status again (a device changed state).
+   * Nothing to do while disconnected: every connect publishes it anyway.
+   */
+  refreshStatus(): void {
+    const client = this.#client;
+    if (this.#state !== 'connected' || client === null || !client.connected) return;
+    const online = JSON.stringify(buildStatus(this.#identity, 'online', this.#now(), this.#devices?.()));
+    this.#publishOn(client, this.#statusTopic, online, true).catch((error: unknown) => {
+      this.#log.debug({ error: describe(error, this.#password) }, 'status refresh not acknowledged; it is sent again on the next connect');
+    });
   }
 
   /**
@@ -381,7 +399,7 @@ export class MqttLink {
     // Before the state change, so the status is the first PUBLISH on every
     // connection: a retained online must follow the Will the broker may have
     // published for the previous connection (z2m #4854).
-    const online = JSON.stringify(buildStatus(this.#identity, 'online', this.#now()));
+    const online = JSON.stringify(buildStatus(this.#identity, 'online', this.#now(), this.#devices?.()));
     this.#publishOn(client, this.#statusTopic, online, true).catch((error: unknown) => {
       this.#log.debug({ error: describe(error, this.#password) }, 'online status not acknowledged; it is sent again on the next connect');
     });

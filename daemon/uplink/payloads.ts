@@ -194,6 +194,20 @@ export const gatewayStatusSchema = z
     ts: z
       .string()
       .describe('ISO 8601 UTC. For the Last Will: when the connection carrying it was opened, not when it was published.'),
+    devices: z
+      .array(
+        z
+          .object({
+            id: z.string().describe('Reader id, or door:<id> for a relay, door:<id>:contact / door:<id>:rex for an input.'),
+            kind: z.enum(['reader', 'relay', 'input']),
+            state: z.enum(['starting', 'online', 'offline', 'stopped']),
+            since: z.string().describe('When it entered this state, ISO 8601 UTC.'),
+            lastError: z.string().nullable().describe('Why it is offline (never a credential value).'),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe('online only: every configured device and whether it works; republished (retained) whenever one changes state. Absent from the Last Will.'),
   })
   .strict();
 
@@ -230,6 +244,7 @@ export const doorEventSchema = z
 export type DoorEvent = z.infer<typeof doorEventSchema>;
 export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
+export type DeviceAvailability = NonNullable<z.infer<typeof gatewayStatusSchema>['devices']>[number];
 export type ConflictReport = z.infer<typeof conflictReportSchema>;
 export type AccessEvent = z.infer<typeof accessEventSchema>;
 export type AlarmEvent = z.infer<typeof alarmEventSchema>;

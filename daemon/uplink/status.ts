@@ -2,7 +2,7 @@
  * The retained `status` payload (online on every connect, offline as the Last
  * Will and on graceful stop).
  */
-import type { GatewayStatus } from './payloads.js';
+import type { DeviceAvailability, GatewayStatus } from './payloads.js';
 
 /** Who is speaking: fixed for the lifetime of one daemon run. */
 export interface GatewayIdentity {
@@ -13,8 +13,14 @@ export interface GatewayIdentity {
   readonly version: string;
 }
 
-export function buildStatus(identity: GatewayIdentity, state: GatewayStatus['state'], at: Date): GatewayStatus {
+export function buildStatus(
+  identity: GatewayIdentity,
+  state: GatewayStatus['state'],
+  at: Date,
+  devices?: readonly DeviceAvailability[],
+): GatewayStatus {
   return {
+    ...(devices === undefined ? {} : { devices: [...devices] }),
     schema: 'gatehouse.status/1',
     state,
     gatewayId: identity.gatewayId,

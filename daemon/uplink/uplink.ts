@@ -8,6 +8,7 @@ import type { MqttConfig } from '../config/schema.js';
 import type { Journal } from '../store/journal.js';
 import { MqttLink, redactUrl, type LinkCounters, type LinkError, type LinkState } from './mqtt-link.js';
 import { OutboxDrainer, type DrainerCounters } from './outbox-drainer.js';
+import type { DeviceAvailability } from './payloads.js';
 
 export type UplinkStatus =
   | { readonly state: 'disabled' }
@@ -27,6 +28,8 @@ export interface Uplink {
   status(): UplinkStatus;
   /** The broker connection, for components that subscribe (cloud commands, acks, sync); null without a broker. */
   readonly link: MqttLink | null;
+  /** A device changed state: publish the retained status with the new availability (debounced). */
+  devicesChanged(): void;
 }
 
 export interface UplinkOptions {
@@ -38,12 +41,17 @@ export interface UplinkOptions {
   readonly version: string;
   readonly journal: Journal;
   readonly logger: Logger;
+  /** Every configured device and its availability, for the retained status. */
+  readonly devices?: () => readonly DeviceAvailability[];
 }
+
+/** Devices flapping together (a hub unplugged) give one status publish, not one each. */
+const STATUS_DEBOUNCE_MS = 1_000;
 
 export function createUplink(options: UplinkOptions): Uplink {
   const { config } = options;
   if (config === undefined) {
-    return { start: () => undefined, stop: async () => undefined, status: () => ({ state: 'disabled' }), link: null };
+    return { start: () => undefined, stop: async () => undefined, status: () => ({ state: 'disabled' }), link: null, devicesChanged: () => undefined };
   }
   const link = new MqttLink({
     config,
@@ -53,7 +61,9 @@ export function createUplink(options: UplinkOptions): Uplink {
     bootId: options.bootId,
     version: options.version,
     logger: options.logger,
+    devices: options.devices,
   });
+  let refresh: NodeJS.Timeout | null = null;
   const drainer = new OutboxDrainer({ journal: options.journal, link, logger: options.logger, maxInflight: config.maxInflight });
   const broker = redactUrl(config.url);
   return {
@@ -62,7 +72,16 @@ export function createUplink(options: UplinkOptions): Uplink {
       link.start();
       drainer.start();
     },
+    devicesChanged() {
+      if (refresh !== null) return;
+      refresh = setTimeout(() => {
+        refresh = null;
+        link.refreshStatus();
+      }, STATUS_DEBOUNCE_MS);
+      refresh.unref();
+    },
     async stop() {
+      if (refresh !== null) clearTimeout(refresh);
       drainer.stop();
       await link.stop().catch((error: unknown) => options.logger.warn({ err: error }, 'mqtt stop failed'));
     },

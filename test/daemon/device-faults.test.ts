@@ -6,6 +6,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../daemon/config/load.js';
 import { Gateway } from '../../daemon/runtime/gateway.js';
+import { gatewayStatusSchema } from '../../daemon/uplink/payloads.js';
+import { startMosquitto, subscribe } from '../support/mosquitto.js';
 import { createPty, openHost, waitFor, type HostPort, type PtyPair } from '../support/pty.js';
 import { demo, memoryLogger, writeSite } from '../support/site.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -40,10 +42,10 @@ describe('device faults', () => {
     dir.remove();
   });
 
-  const start = async (): Promise<Gateway> => {
+  const start = async (mqttUrl?: string): Promise<Gateway> => {
     const config = writeSite(
       dir.path,
-      `doors:
+      `${mqttUrl === undefined ? '' : `mqtt: { url: ${mqttUrl} }\n`}doors:
   - { id: front, relay: { driver: lcus, path: ${board.devicePath}, channel: 1 }, pulseMs: 300 }
   - { id: back, relay: { driver: lcus, path: ${board.devicePath}, channel: 2 }, pulseMs: 300 }
 readers:
@@ -95,5 +97,31 @@ readers:
     await host.write(ADA);
     await waitFor(() => g.journal.depth().pending === 1, 'read after replug decided');
     await host.close();
+  });
+
+  it('the retained MQTT status carries every device and is republished when one goes offline and back', async () => {
+    const broker = await startMosquitto();
+    const sub = await subscribe(broker.url, ['gatehouse/v1/+/status']);
+    try {
+      const g = await start(broker.url);
+      const latest = () => {
+        const all = sub.messages.map((m) => gatewayStatusSchema.parse(JSON.parse(m.payload)));
+        return all.at(-1)?.devices ?? [];
+      };
+      const stateOf = (id: string) => latest().find((d) => d.id === id)?.state;
+      await sub.waitFor(() => stateOf('front-in') === 'online' && stateOf('door:front') === 'online', 15_000, 'all devices online in the status');
+      expect(latest().map((d) => `${d.kind} ${d.id}`).sort()).toEqual(['reader back-in', 'reader front-in', 'relay door:back', 'relay door:front']);
+      await front.unplug();
+      await sub.waitFor(() => stateOf('front-in') === 'offline', 15_000, 'front reader offline in the status');
+      expect(stateOf('back-in')).toBe('online');
+      await front.replug();
+      await sub.waitFor(() => stateOf('front-in') === 'online', 15_000, 'front reader online again');
+      expect(g.status().readers.find((r) => r.id === 'front-in')?.device.state).toBe('online');
+    } finally {
+      await sub.close();
+      await gateway?.stop();
+      gateway = undefined;
+      await broker.dispose();
+    }
   });
 });
