@@ -100,19 +100,28 @@ export const verifyAccountingRequest = (request: RadiusPacket, secret: SecretVal
   equal(accountingRequestAuthenticator(request, secret), request.authenticator);
 
 /**
+ * The authenticator field while a reply's Message-Authenticator is computed:
+ * the request's for access replies (RFC 3579 §3.2), zeros for an
+ * Accounting-Response (as FreeRADIUS verifies it, like accounting requests).
+ */
+const macVector = (code: number, requestAuthenticator: Buffer): Buffer =>
+  code === RadiusCode.AccountingResponse ? ZERO_AUTHENTICATOR : requestAuthenticator;
+
+/**
  * A reply to `request`, signed: Message-Authenticator first (HMAC-MD5 over
- * the reply carrying the request's authenticator), then the Response
+ * the reply, see macVector), then the Response
  * Authenticator MD5(Code+ID+Length+RequestAuth+Attributes+Secret).
  */
 export function signReply(request: RadiusPacket, code: number, attributes: readonly RadiusAttribute[], secret: SecretValue): Buffer {
   const unsigned: RadiusPacket = {
     code,
     identifier: request.identifier,
-    authenticator: request.authenticator,
+    authenticator: macVector(code, request.authenticator),
     attributes: [{ type: Attr.MessageAuthenticator, value: ZERO_AUTHENTICATOR }, ...attributes.filter((a) => a.type !== Attr.MessageAuthenticator)],
   };
   const bytes = encodePacket(unsigned);
   hmac(secret, bytes).copy(bytes, 20 + 2);
+  request.authenticator.copy(bytes, 4);
   md5(bytes, secretBytes(secret)).copy(bytes, 4);
   return bytes;
 }
@@ -123,7 +132,8 @@ export function verifyReply(reply: RadiusPacket, request: RadiusPacket, secret: 
   if (!equal(md5(encodePacket(withRequestAuth), secretBytes(secret)), reply.authenticator)) return false;
   const ma = reply.attributes.find((a) => a.type === Attr.MessageAuthenticator)?.value;
   if (ma === undefined) return true;
-  return equal(hmac(secret, encodePacket({ ...withRequestAuth, attributes: withZeroedMessageAuthenticator(reply.attributes) })), ma);
+  const forMac = { ...reply, authenticator: macVector(reply.code, request.authenticator), attributes: withZeroedMessageAuthenticator(reply.attributes) };
+  return equal(hmac(secret, encodePacket(forMac)), ma);
 }
 
 /**

@@ -121,7 +121,8 @@ describe('RADIUS packet codec (properties)', () => {
         const verify = (p: RadiusPacket) =>
           p.code === RadiusCode.AccountingRequest ? verifyAccountingRequest(p, secret) : verifyRequestMessageAuthenticator(p, secret);
         expect(verify(request)).toBe(true);
-        const reply = signReply(request, RadiusCode.AccessAccept, [{ type: Attr.ReplyMessage, value: Buffer.from('hello') }], secret);
+        const replyCode = request.code === RadiusCode.AccountingRequest ? RadiusCode.AccountingResponse : RadiusCode.AccessAccept;
+        const reply = signReply(request, replyCode, [{ type: Attr.ReplyMessage, value: Buffer.from('hello') }], secret);
         const decodedReply = decodePacket(reply);
         expect(decodedReply.attributes[0]?.type).toBe(Attr.MessageAuthenticator);
         expect(verifyReply(decodedReply, request, secret)).toBe(true);
