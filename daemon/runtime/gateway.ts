@@ -12,7 +12,7 @@ import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
 import { ClockWatch } from './clock-watch.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
-import { createCodeSecurity, type CodeSecurity } from '../access/code-security.js';
+import { createCodeSecurity, guessingPolicyOf, type CodeSecurity } from '../access/code-security.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
@@ -33,6 +33,7 @@ import { createUplink, type Uplink, type UplinkStatus } from '../uplink/uplink.j
 import { accessTopic, alarmTopic, gatewayTopic } from '../uplink/topics.js';
 import { CloudChannel, type CloudChannelStatus } from '../cloud/cloud-channel.js';
 import { CloudKeyring } from '../cloud/signed-message.js';
+import { WifiService, type WifiStatus } from '../wifi/wifi-service.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
@@ -63,6 +64,8 @@ export interface GatewayStatusReport {
   readonly conflicts: readonly CredentialConflict[];
   /** Whether the wall clock is believed, and how often it jumped. */
   readonly clock: { trusted: boolean; synchronised: boolean | null; jumps: number; policy: string };
+  /** Wi-Fi check-in (RADIUS); null when config wifi is absent. */
+  readonly wifi: WifiStatus | null;
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -90,6 +93,7 @@ export class Gateway {
   readonly clock: ClockWatch;
   readonly autoCheckout: AutoCheckout;
   readonly conflicts: ConflictReporter;
+  readonly wifi: WifiService | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -183,6 +187,24 @@ export class Gateway {
       codes: this.#codes,
     });
 
+    this.wifi =
+      config.wifi === undefined
+        ? null
+        : new WifiService({
+            config: config.wifi.radius,
+            secrets: loaded.secrets.radiusSecrets ?? {},
+            guessing: guessingPolicyOf(config.guessing),
+            db: this.db,
+            pipeline: this.pipeline,
+            cache: this.cache,
+            hasher,
+            sessions: this.sessions,
+            autoCheckout: this.autoCheckout,
+            timezone: config.site.timezone,
+            logger,
+          });
+    if (this.wifi !== null) this.#codes.alarms.watch(this.wifi.userGuard);
+
     for (const reader of config.readers) {
       const handle = factory.reader(reader);
       this.pipeline.attach(reader, handle.driver);
@@ -238,6 +260,7 @@ export class Gateway {
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays) relay.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
+      await gateway.wifi?.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
@@ -268,6 +291,7 @@ export class Gateway {
     this.autoCheckout.stop();
     await this.#control.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
+    await this.wifi?.stop();
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all(this.#relays.map((r) => r.stop()));
@@ -326,6 +350,7 @@ export class Gateway {
       },
       conflicts: this.conflicts.conflicts,
       clock: { ...this.clock.status(), policy: config.time.unsyncedClock },
+      wifi: this.wifi?.status() ?? null,
     };
   }
 
