@@ -7,6 +7,7 @@
  */
 import { createSocket } from 'node:dgram';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AccessPipeline } from '../../daemon/access/access-pipeline.js';
 import { AutoCheckout } from '../../daemon/access/auto-checkout.js';
@@ -22,11 +23,12 @@ import { accessEventSchema, checkoutEventSchema, type AccessEvent, type Checkout
 import { accessTopic, alarmTopic } from '../../daemon/uplink/topics.js';
 import { SecretValue } from '../../daemon/runtime/secret.js';
 import { hidePassword, signRequest } from '../../daemon/wifi/radius-auth.js';
-import { Attr, RadiusCode, decodePacket, textValue } from '../../daemon/wifi/radius-packet.js';
+import { Attr, RadiusCode, decodePacket, encodePacket, textValue } from '../../daemon/wifi/radius-packet.js';
 import { WifiService } from '../../daemon/wifi/wifi-service.js';
 import { radclient, type RadclientResult } from '../support/radclient.js';
 import { memoryLogger } from '../support/site.js';
 import { tempDir } from '../support/temp-dir.js';
+import { fcOptions } from '../support/fast-check.js';
 
 const SECRET = 'wifi-controller-shared-secret-1';
 const START = Date.parse('2026-03-10T10:00:00Z');
@@ -406,5 +408,27 @@ describe('Wi-Fi check-in through the RADIUS server (real radclient)', () => {
     expect((await auth('ada@example.org', '24680', MAC.a)).reply).toBe('Access-Accept');
     expect((await auth('ada@example.org', '24680', MAC.b)).reply).toBeNull();
     expect(wifi.server.counters().dropped.rate_limited).toBe(1);
+  });
+
+  it('the request handler answers any verified request with random attributes, and never throws', async () => {
+    await setup({ perUser: { ratePerS: 1_000, burst: 1_000 } });
+    const secret = new SecretValue(SECRET);
+    const text = fc.oneof(fc.string({ maxLength: 40 }), fc.constantFrom('ada@example.org', 'AA-BB-CC-00-00-01', '24680', ''));
+    const attr = fc.oneof(
+      fc.record({ type: fc.constantFrom(Attr.UserName, Attr.CallingStationId, Attr.AcctSessionId, Attr.NasIdentifier), value: text.map((t) => Buffer.from(t)) }),
+      fc.record({ type: fc.constant(Attr.UserPassword), value: fc.integer({ min: 1, max: 8 }).chain((n) => fc.uint8Array({ minLength: n * 16, maxLength: n * 16 })).map((b) => Buffer.from(b)) }),
+      fc.record({ type: fc.constant(Attr.AcctStatusType), value: fc.integer({ min: 0, max: 9 }).map((n) => Buffer.from([0, 0, 0, n])) }),
+      fc.record({ type: fc.integer({ min: 100, max: 255 }), value: fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b)) }),
+    );
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(attr, { maxLength: 8 }), fc.uint8Array({ minLength: 16, maxLength: 16 }), (isAuth, attributes, auth) => {
+        const packet = decodePacket(encodePacket({ code: isAuth ? RadiusCode.AccessRequest : RadiusCode.AccountingRequest, identifier: 1, authenticator: Buffer.from(auth), attributes }));
+        const reply = wifi.checkin.handle({ service: isAuth ? 'auth' : 'acct', client: { name: 'unifi', secret }, packet, from: { address: '127.0.0.1', port: 1 } });
+        const allowed: number[] = isAuth ? [RadiusCode.AccessAccept, RadiusCode.AccessReject] : [RadiusCode.AccountingResponse];
+        expect(allowed).toContain(reply?.code);
+      }),
+      fcOptions(300),
+    );
+    expect(log.lines.join('\n')).not.toContain(SECRET);
   });
 });
