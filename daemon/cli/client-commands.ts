@@ -65,6 +65,13 @@ export async function statusCommand(options: CliOptions): Promise<number> {
   }
   console.log(`Uplink     ${describeUplink(status.uplink)}`);
   if (status.cloud !== null) console.log(`Commands   ${describeCommands(status.cloud)}`);
+  const w = status.wifi;
+  if (w !== null && w !== undefined) {
+    const dropped = Object.entries(w.radius.dropped).map(([k, v]) => `${k}=${v}`).join(' ');
+    console.log(
+      `Wi-Fi      RADIUS ${w.ports.authPort}/${w.ports.acctPort}: ${w.checkin.accepted} accepted, ${w.checkin.rejected} rejected, ${w.devices} device(s) connected, ${w.checkin.inactivityCheckouts} inactivity check-out(s)${dropped === '' ? '' : `; dropped ${dropped}`}`,
+    );
+  }
   const areas = status.occupancy.byArea.filter((a) => a.area !== null).map((a) => `${a.area ?? ''} ${a.count}`);
   console.log(`On site    ${status.occupancy.count}${areas.length > 0 ? ` (${areas.join(', ')})` : ''}`);
   for (const p of status.occupancy.people) console.log(`  ${p.name} (${p.personId}) since ${p.since}${p.area === null ? '' : ` in ${p.area}`}`);

@@ -126,6 +126,12 @@ export function loadConfig(configPath: string): LoadedConfig {
   if (siteKey.length < 32) {
     throw new ConfigError([{ file: config.secretsFile, path: 'siteKey', line: null, message: 'decodes to fewer than 32 bytes' }]);
   }
+  const missingRadius = (config.wifi?.radius.clients ?? []).filter((c) => secrets.radiusSecrets?.[c.name] === undefined);
+  if (missingRadius.length > 0) {
+    throw new ConfigError(
+      missingRadius.map((c) => ({ file: config.secretsFile, path: `radiusSecrets.${c.name}`, line: null, message: `required for wifi.radius client "${c.name}" in ${path}` })),
+    );
+  }
   if (config.mqtt?.username !== undefined && secrets.mqttPassword === undefined) {
     throw new ConfigError([{ file: config.secretsFile, path: 'mqttPassword', line: null, message: `required because mqtt.username is set in ${path}` }]);
   }

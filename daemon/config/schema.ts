@@ -6,6 +6,7 @@
  * (config/gatehouse.schema.json) for editor completion. Defaults live here and
  * nowhere else.
  */
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 const id = z
@@ -460,6 +461,69 @@ export const bleSchema = z
   .strict()
   .prefault({})
   .describe('BLE presence check-in and phone taps (docs/ble-tap.md). Needs CAP_NET_RAW and CAP_NET_ADMIN: systemd/gatehouse-ble.conf.');
+/** A RADIUS client's address: one IP (v4 or v6) or a CIDR block. */
+const clientAddress = z
+  .string()
+  .refine((a) => {
+    const [ip, bits, extra] = a.split('/');
+    const family = isIP(ip ?? '');
+    if (family === 0 || extra !== undefined) return false;
+    if (bits === undefined) return true;
+    const n = Number(bits);
+    return /^\d{1,3}$/.test(bits) && n <= (family === 4 ? 32 : 128);
+  }, 'expected an IP address or a CIDR block such as 192.168.1.0/24');
+
+const tokenBucketSchema = (ratePerS: number, burst: number) =>
+  z
+    .object({
+      ratePerS: z.number().positive().max(10_000).default(ratePerS).describe('Sustained requests per second.'),
+      burst: z.number().int().min(1).max(100_000).default(burst).describe('Requests allowed at once above the sustained rate.'),
+    })
+    .strict()
+    .default({ ratePerS, burst });
+
+const wifiSchema = z
+  .object({
+    radius: z
+      .object({
+        host: z.string().min(1).default('0.0.0.0').describe('Address to listen on (0.0.0.0: every IPv4 interface; :: for IPv6).'),
+        authPort: z.number().int().min(0).max(65_535).default(1812).describe('UDP port for Access-Request (RFC 2865).'),
+        acctPort: z.number().int().min(0).max(65_535).default(1813).describe('UDP port for Accounting-Request (RFC 2866).'),
+        clients: z
+          .array(
+            z
+              .object({
+                name: id.describe('Name in logs and events; its shared secret is radiusSecrets.<name> in the secrets file.'),
+                address: clientAddress.describe('Source address of the controller or access points: an IP or a CIDR block.'),
+              })
+              .strict(),
+          )
+          .min(1)
+          .describe('Wi-Fi controllers (NAS) allowed to ask; requests from anywhere else are dropped.'),
+        checkInOn: z
+          .enum(['accounting-start', 'access-accept'])
+          .default('accounting-start')
+          .describe(
+            'When a Wi-Fi sign-in checks the person in: when the controller reports the device connected (Accounting-Start; needs accounting enabled), or already on the Access-Accept (controllers without accounting). See docs/wifi.md.',
+          ),
+        duplicateWindowS: z.number().int().min(1).max(300).default(30).describe('Retransmitted requests within this window are answered from a cache, not decided again.'),
+        maxSessionTimeoutS: z
+          .number()
+          .int()
+          .min(300)
+          .max(7 * 86_400)
+          .default(86_400)
+          .describe('Upper bound of the Session-Timeout sent on Access-Accept (open-ended passes get this).'),
+        perClient: tokenBucketSchema(50, 200).describe('Rate limit per controller; requests above it are dropped (the controller retries).'),
+        perUser: tokenBucketSchema(0.2, 5).describe('Rate limit per email address; sign-ins above it are rejected without a lookup.'),
+        idleCheckS: z.number().int().min(1).max(60).default(5).describe('How often devices are checked for inactivity.'),
+      })
+      .strict()
+      .refine((r) => r.authPort === 0 || r.authPort !== r.acctPort, { message: 'authPort and acctPort must differ', path: ['acctPort'] })
+      .refine((r) => new Set(r.clients.map((c) => c.name)).size === r.clients.length, { message: 'client names must be unique', path: ['clients'] }),
+  })
+  .strict()
+  .describe('Wi-Fi check-in: a RADIUS server for the captive portal or hotspot of the Wi-Fi controller. See docs/wifi.md.');
 
 export const configSchema = z
   .object({
@@ -722,6 +786,7 @@ export const configSchema = z
       .strict()
       .optional()
       .describe('The check-in kiosk web app for tablets (docs/kiosk-api.md). Off without this section.'),
+    wifi: wifiSchema.optional(),
     time: z
       .object({
         unsyncedClock: z
@@ -849,6 +914,7 @@ export type WeeklySchedule = z.infer<typeof scheduleSchema>;
 export type MqttConfig = NonNullable<GatehouseConfig['mqtt']>;
 export type BleConfig = GatehouseConfig['ble'];
 export type BleReaderConfig = BleConfig['readers'][number];
+export type RadiusConfig = NonNullable<GatehouseConfig['wifi']>['radius'];
 
 export const secretsSchema = z
   .object({
@@ -858,6 +924,10 @@ export const secretsSchema = z
       .describe('Key for the keyed hash of card numbers, PINs and codes. Never leaves this machine.'),
     mqttPassword: z.string().optional(),
     httpToken: z.string().min(16).optional().describe('Bearer token for the operator HTTP endpoint; required when http.host is not loopback.'),
+    radiusSecrets: z
+      .record(z.string(), z.string().min(16, 'use a shared secret of at least 16 characters (BlastRADIUS guidance)').max(128))
+      .optional()
+      .describe('Shared secret of each wifi.radius client, by client name.'),
   })
   .strict();
 

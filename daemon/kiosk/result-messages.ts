@@ -32,6 +32,8 @@ export const denialMessages: Readonly<Record<Exclude<DecisionReason, 'granted'>,
   clock_untrusted: { detail: 'This check-in point is not sure of the time, so it cannot check passes.', next: ASK },
   network_checkin_not_allowed: { detail: 'This pass does not allow checking in this way.', next: ASK },
   locked_out: { detail: 'Too many wrong codes were typed here.', next: 'Please wait a few minutes and try again, or ask at the front desk.' },
+  // Only the Wi-Fi counts devices; listed so every reason has words.
+  device_limit_reached: { detail: 'You already have the most devices connected that your pass allows.', next: 'Disconnect another device, or ask at the front desk.' },
 };
 
 const firstName = (name: string | null): string | null => {

@@ -19,7 +19,7 @@ import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
 import { ClockWatch } from './clock-watch.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
-import { createCodeSecurity, type CodeSecurity } from '../access/code-security.js';
+import { createCodeSecurity, guessingPolicyOf, type CodeSecurity } from '../access/code-security.js';
 import { journalDoorEvents, type DoorEventJournal } from '../access/door-events.js';
 import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
@@ -45,6 +45,7 @@ import { CloudKeyring } from '../cloud/signed-message.js';
 import { BleService, type BleStatus } from '../ble/ble-service.js';
 import { TapVerifier } from '../ble/tap-verifier.js';
 import { Kiosk } from '../kiosk/kiosk.js';
+import { WifiService, type WifiStatus } from '../wifi/wifi-service.js';
 
 export interface GatewayStatusReport {
   readonly gateway: { id: string; siteId: string; bootId: string; version: string; startedAt: string };
@@ -77,6 +78,8 @@ export interface GatewayStatusReport {
   readonly ble: BleStatus | null;
   /** Whether the wall clock is believed, and how often it jumped. */
   readonly clock: { trusted: boolean; synchronised: boolean | null; jumps: number; policy: string };
+  /** Wi-Fi check-in (RADIUS); null when config wifi is absent. */
+  readonly wifi: WifiStatus | null;
 }
 
 const PRUNE_INTERVAL_MS = 60 * 60 * 1000;
@@ -136,6 +139,7 @@ export class Gateway {
   readonly ble: BleService | null;
   /** The check-in kiosk (config kiosk); null when not configured. */
   readonly kiosk: Kiosk | null;
+  readonly wifi: WifiService | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
@@ -266,6 +270,25 @@ export class Gateway {
             env: drivers.bleEnv,
           });
 
+    this.wifi =
+      config.wifi === undefined
+        ? null
+        : new WifiService({
+            config: config.wifi.radius,
+            secrets: loaded.secrets.radiusSecrets ?? {},
+            guessing: guessingPolicyOf(config.guessing),
+            db: this.db,
+            pipeline: this.pipeline,
+            cache: this.cache,
+            hasher,
+            sessions: this.sessions,
+            autoCheckout: this.autoCheckout,
+            timezone: config.site.timezone,
+            logger,
+          });
+    if (this.wifi !== null) this.#codes.alarms.watch(this.wifi.userGuard);
+
+
     this.#uplink = createUplink({
       config: config.mqtt,
       password: loaded.secrets.mqttPassword,
@@ -335,6 +358,7 @@ export class Gateway {
       for (const door of gateway.doors.values()) door.start();
       for (const reader of gateway.#readers) reader.supervisor.start();
       gateway.ble?.start();
+      await gateway.wifi?.start();
       gateway.#cloud?.start();
       gateway.#uplink.start();
       await gateway.#control.start();
@@ -371,6 +395,7 @@ export class Gateway {
     await this.kiosk?.server.stop().catch(() => undefined);
     await Promise.all(this.#readers.map((r) => r.supervisor.stop()));
     await this.ble?.stop();
+    await this.wifi?.stop();
     this.#codes.guard.close();
     await Promise.all([...this.doors.values()].map((d) => d.shutdown()));
     await Promise.all([...this.#relays.values()].map((r) => r.stop()));
@@ -622,6 +647,7 @@ export class Gateway {
       conflicts: this.conflicts.conflicts,
       ble: this.ble?.status() ?? null,
       clock: { ...this.clock.status(), policy: config.time.unsyncedClock },
+      wifi: this.wifi?.status() ?? null,
     };
   }
 

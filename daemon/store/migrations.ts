@@ -373,4 +373,24 @@ export const migrations: readonly string[] = [
   ) STRICT;
   CREATE INDEX kiosk_visitors_by_email ON kiosk_visitors (email_lookup, registered_at);
   `,
+  /* Wi-Fi devices: one row per device session reported by RADIUS accounting */ `
+  -- A device (MAC) of a person connected through a Wi-Fi controller (nas =
+  -- the RADIUS client name), from Accounting-Start to Stop. Open rows count
+  -- towards the person's device limit; last_activity_at is the wall time of
+  -- the last accounting packet (the inactivity check-out itself runs on the
+  -- monotonic clock, in memory).
+  CREATE TABLE wifi_devices (
+    id               TEXT PRIMARY KEY,
+    person_id        TEXT NOT NULL,
+    mac              TEXT NOT NULL,
+    nas              TEXT NOT NULL,
+    acct_session_id  TEXT NOT NULL,
+    started_at       INTEGER NOT NULL,
+    last_activity_at INTEGER NOT NULL,
+    stopped_at       INTEGER,
+    stop_reason      TEXT
+  ) STRICT;
+  CREATE UNIQUE INDEX wifi_devices_open_session ON wifi_devices (nas, acct_session_id) WHERE stopped_at IS NULL;
+  CREATE INDEX wifi_devices_open_by_person ON wifi_devices (person_id, mac) WHERE stopped_at IS NULL;
+  `,
 ];

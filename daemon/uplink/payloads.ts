@@ -21,6 +21,7 @@ export const decisionReasonSchema = z.enum([
   'clock_untrusted',
   'network_checkin_not_allowed',
   'locked_out',
+  'device_limit_reached',
 ]);
 
 export const accessEventSchema = z
