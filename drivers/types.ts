@@ -43,6 +43,14 @@ export interface ReaderDriver extends DeviceDriver {
    * checksum, garbage bytes skipped). Shown in status; never contain credential values.
    */
   counters?(): Readonly<Record<string, number>>;
+  /** Optional: the device reports its tamper switch or power supply (OSDP readers do). */
+  onDeviceEvent?(listener: (event: DeviceCondition) => void): void;
+}
+
+/** A condition a reader reports about itself: tamper switch open, power failing; active false when it ends. */
+export interface DeviceCondition {
+  readonly type: 'tamper' | 'power';
+  readonly active: boolean;
 }
 
 /**

@@ -86,6 +86,22 @@ export class SecurityAlarms {
     });
   }
 
+  /** A reader's tamper switch or power supply changed (OSDP LSTATR). */
+  device(report: { readerId: string; doorId: string | null; type: 'tamper' | 'power'; active: boolean }): JournalEntry | null {
+    const type = report.type === 'tamper' ? (report.active ? 'tamper' : 'tamper_restored') : report.active ? 'power_failure' : 'power_restored';
+    this.#o.logger.warn({ reader: report.readerId, alarm: type }, 'reader reported a device condition');
+    return this.#append({
+      type,
+      priority: type === 'tamper' ? 'high' : 'normal',
+      source: `device:${report.readerId}`,
+      readerId: report.readerId,
+      doorId: report.doorId,
+      person: null,
+      accessEventId: null,
+      lockout: null,
+    });
+  }
+
   #append(body: AlarmBody): JournalEntry | null {
     const o = this.#o;
     const at = this.#now();

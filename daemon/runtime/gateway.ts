@@ -592,6 +592,8 @@ export class Gateway {
 
   #createReader(reader: ReaderConfig): { config: ReaderConfig; handle: ReaderHandle; supervisor: Supervisor<ReaderHandle['driver']> } {
     const handle = this.#drivers.reader(reader);
+    // Tamper and power reports are alarms, published like duress and lockouts.
+    handle.driver.onDeviceEvent?.((event) => this.#codes.alarms.device({ readerId: reader.id, doorId: reader.door ?? null, ...event }));
     // A QR scanner at the kiosk: its reads are visitor codes decided at the kiosk.
     if (this.kiosk !== null && this.#loaded.config.kiosk?.scanners.includes(reader.id) === true) this.kiosk.api.attachScanner(reader.id, handle.driver);
     else this.pipeline.attach(reader, handle.driver);

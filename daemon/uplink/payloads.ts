@@ -158,10 +158,12 @@ export const alarmEventSchema = z
     siteId: z.string(),
     gatewayId: z.string(),
     type: z
-      .enum(['duress', 'lockout_started', 'lockout_ended'])
-      .describe('duress: a duress code was typed (silent: the reader behaved as for the real PIN). lockout_*: a code source was locked out for guessing, or its lockout ended.'),
-    priority: z.enum(['high', 'normal']).describe('high for duress: page someone now. normal for lockouts.'),
-    source: z.string().describe('Where the codes came from: keypad:<readerId>, radius:<client>, kiosk:<id>.'),
+      .enum(['duress', 'lockout_started', 'lockout_ended', 'tamper', 'tamper_restored', 'power_failure', 'power_restored'])
+      .describe(
+        'duress: a duress code was typed (silent: the reader behaved as for the real PIN). lockout_*: a code source was locked out for guessing, or its lockout ended. tamper / power_failure: a reader reported its tamper switch open or its power failing (OSDP), *_restored when that ended.',
+      ),
+    priority: z.enum(['high', 'normal']).describe('high for duress and tamper: page someone now. normal otherwise.'),
+    source: z.string().describe('Where it came from: keypad:<readerId>, radius:<client>, kiosk:<id>, or device:<readerId> for tamper and power.'),
     readerId: z.string().nullable().describe('Reader of a duress code; null for lockouts (see source).'),
     doorId: z.string().nullable().describe('Door of that reader; null when none.'),
     person: z

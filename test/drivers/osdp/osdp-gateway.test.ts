@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../../daemon/config/load.js';
 import { Gateway } from '../../../daemon/runtime/gateway.js';
+import { alarmEventSchema } from '../../../daemon/uplink/payloads.js';
 import { CMD } from '../../../drivers/osdp/constants.js';
 import { encodeWiegand } from '../../../drivers/wiegand/decode.js';
 import { EmulatedPd, OsdpPdEmulator } from '../../support/osdp-pd-emulator/emulator.js';
@@ -70,5 +71,17 @@ readers:
     await waitFor(() => g.journal.depth().pending === 1, 'decision journaled');
     await waitFor(() => pd.received.some((c) => c.code === CMD.LED && c.data[5] === 2), 'green LED');
     expect(log.lines.join('\n')).not.toContain(pd.scbk?.toString('hex') ?? 'missing');
+
+    // The reader's tamper switch opens, then closes: two alarms on the journal.
+    const alarms = () =>
+      g.journal
+        .recent(50)
+        .filter((e) => e.type === 'alarm')
+        .map((e) => alarmEventSchema.parse(JSON.parse(e.payload)));
+    pd.setLocalStatus(true, false);
+    await waitFor(() => alarms().some((a) => a.type === 'tamper'), 'tamper alarm journaled');
+    pd.setLocalStatus(false, false);
+    await waitFor(() => alarms().some((a) => a.type === 'tamper_restored'), 'tamper restored journaled');
+    expect(alarms().find((a) => a.type === 'tamper')).toMatchObject({ priority: 'high', source: 'device:front-osdp', readerId: 'front-osdp', doorId: 'front' });
   });
 });
