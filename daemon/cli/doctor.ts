@@ -78,6 +78,18 @@ function configuredDevicePaths(loaded: LoadedConfig): { owner: string; path: str
   return paths;
 }
 
+/**
+ * A config example for a USB serial adapter the config does not use, from
+ * the chip in its by-id name. The chip does not say what is behind it, so
+ * the example names the usual devices for that chip.
+ */
+export function serialSnippet(name: string, path: string): string {
+  if (/1a86|CH34/i.test(name)) return `a CH340: an LCUS relay board is  relay: { driver: lcus, path: ${path}, channel: 1 }  (an RDM6300 reader: driver: rdm6300)`;
+  if (/CP210|Silicon_Labs/i.test(name)) return `a CP210x: a PN532 module is  { id: nfc, driver: pn532, path: ${path}, mode: entry }`;
+  if (/FTDI|FT232|RS485|RS-485/i.test(name)) return `an RS-485 adapter: Modbus relays are  relay: { driver: modbus-rtu, path: ${path}, coil: 0 }, OSDP readers  osdp: { buses: { bus1: { path: ${path} } } }`;
+  return `a serial line reader is  { id: scanner, driver: serial-line, path: ${path}, mode: entry }`;
+}
+
 async function serialDevicesCheck({ loaded }: DoctorContext, daemonRunning: boolean): Promise<CheckResult[]> {
   const results: CheckResult[] = [];
   const byId = '/dev/serial/by-id';
@@ -91,6 +103,12 @@ async function serialDevicesCheck({ loaded }: DoctorContext, daemonRunning: bool
   // Several doors may share one board's port: check each path once.
   const seen = new Map<string, string[]>();
   for (const { owner, path } of configuredDevicePaths(loaded)) seen.set(path, [...(seen.get(path) ?? []), owner]);
+  const configured = new Set([...seen.keys()].map((p) => (existsSync(p) ? resolve(p) : p)));
+  for (const name of present) {
+    const path = `${byId}/${name}`;
+    if (seen.has(path) || configured.has(resolve(byId, readlinkSync(path)))) continue;
+    results.push({ check: 'serial', level: 'ok', detail: `${path} is not in the config; ${serialSnippet(name, path)}` });
+  }
   for (const [path, owners] of seen) {
     const who = owners.join(', ');
     try {

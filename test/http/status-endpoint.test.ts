@@ -67,7 +67,8 @@ describe('operator HTTP endpoint', () => {
   };
 
   it('serves /metrics, /status and the page on loopback, read-only', async () => {
-    const config = writeSite(dir.path, `http: { enabled: true, port: 0 }\ndoors:\n  - { id: front, relay: { driver: sim } }\nreaders:\n  - { id: front-in, driver: sim, door: front, mode: toggle }\n`, { logLevel: 'info' });
+    // A long pulse: the metrics below must find the door still unlocked however slow the machine is.
+    const config = writeSite(dir.path, `http: { enabled: true, port: 0 }\ndoors:\n  - { id: front, relay: { driver: sim }, pulseMs: 60000 }\nreaders:\n  - { id: front-in, driver: sim, door: front, mode: toggle }\n`, { logLevel: 'info' });
     daemon = await startDaemon(config);
     await daemon.waitForLog('status server listening');
     expect(daemon.output()).toMatch(/"host":"127\.0\.0\.1"/);

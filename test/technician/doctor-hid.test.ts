@@ -1,6 +1,7 @@
 /** gatehouse doctor's HID section, against a fake node-hid (USB devices cannot exist on a test machine). */
 import { describe, expect, it } from 'vitest';
 import { hidCheck } from '../../daemon/cli/doctor-hid.js';
+import { serialSnippet } from '../../daemon/cli/doctor.js';
 import type { CliOptions } from '../../daemon/cli/main.js';
 import type { LoadedConfig } from '../../daemon/config/load.js';
 import { configSchema } from '../../daemon/config/schema.js';
@@ -45,5 +46,22 @@ describe('doctor: USB HID devices', () => {
     const hid = new FakeHid();
     hid.failNextEnumeration = new Error('libudev.so.1: cannot open shared object file');
     expect(await hidCheck({ options, loaded: loaded({}) }, hid)).toEqual([{ check: 'hid', level: 'warn', detail: expect.stringContaining('libudev') as string }]);
+  });
+
+  it('prints a config line for each recognised device the config does not use yet, with the relay board\'s own serial', async () => {
+    const hid = new FakeHid();
+    hid.add(fakeWedgeReader('/dev/hidraw0', { serialNumber: 'A1' }));
+    hid.add(new FakeUsbRelayBoard('QWERT', 4, '/dev/hidraw1'));
+    const details = (await hidCheck({ options, loaded: loaded({}) }, hid)).map((r) => r.detail);
+    expect(details).toContain('  not in the config yet; for example: readers: - { id: desk-reader, driver: hid-keyboard, usbId: "ffff:0035", serialNumber: "A1", mode: toggle }');
+    expect(details).toContain('  not in the config yet; for example: relay: { driver: usb-hid-relay, serial: "QWERT", channel: 1 }   (channels 1-4)');
+  });
+
+  it('names the usual devices for a serial adapter\'s chip', () => {
+    const path = '/dev/serial/by-id/usb-1a86_USB_Serial-if00-port0';
+    expect(serialSnippet('usb-1a86_USB_Serial-if00-port0', path)).toContain(`relay: { driver: lcus, path: ${path}, channel: 1 }`);
+    expect(serialSnippet('usb-Silicon_Labs_CP2102_USB_to_UART_Bridge_Controller_0001-if00-port0', path)).toContain('driver: pn532');
+    expect(serialSnippet('usb-FTDI_FT232R_USB_UART_A1-if00-port0', path)).toContain('driver: modbus-rtu');
+    expect(serialSnippet('usb-Honeywell_Scanner-if00', path)).toContain('driver: serial-line');
   });
 });
