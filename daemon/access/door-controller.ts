@@ -85,6 +85,7 @@ export class DoorController {
   #lastCommandError: string | null = null;
   #written: Promise<void> = Promise.resolve();
   #stopped = false;
+  readonly #changeListeners = new Set<() => void>();
 
   constructor(options: {
     config: DoorConfig;
@@ -293,6 +294,13 @@ export class DoorController {
   #onStep(report: DoorStepReport): void {
     if (report.lockChanged) this.#apply();
     for (const event of report.events) this.#record({ kind: event.kind, alarm: event.alarm, input: null, openMs: event.openMs });
+    for (const listener of this.#changeListeners) listener();
+  }
+
+  /** Called after every step of the door's state machine (lock, contact, alarm or mode changed). */
+  onChange(listener: () => void): () => void {
+    this.#changeListeners.add(listener);
+    return () => this.#changeListeners.delete(listener);
   }
 
   #record(event: { kind: Parameters<DoorEventSink>[0]['kind']; alarm: DoorAlarm | null; input: 'contact' | 'rex' | null; openMs: number | null }): void {

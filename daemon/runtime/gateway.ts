@@ -34,7 +34,9 @@ import { ControlServer, ControlStream } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import { createDriverFactory, type DriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
 import type { DeviceDriver, InputDriver, RelayDriver } from '../../drivers/types.js';
-import type { DeviceAvailability } from '../uplink/payloads.js';
+import type { DeviceAvailability, SiteState } from '../uplink/payloads.js';
+import { SiteStatePublisher } from '../uplink/site-state-publisher.js';
+import { discoveryMessages } from '../uplink/home-assistant.js';
 import { SecretValue } from './secret.js';
 import { Supervisor, type DeviceStatus } from './supervisor.js';
 import { setLogLevel, type Logger } from './logger.js';
@@ -142,6 +144,10 @@ export class Gateway {
   readonly wifi: WifiService | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
   #policyTimer: NodeJS.Timeout | null = null;
+  /** Retained doors-and-occupancy state (and Home Assistant discovery); null without a broker. */
+  #siteState: SiteStatePublisher | null = null;
+  /** Occupancy also changes without a read (cut-off, inactivity): refreshed every minute too. */
+  #siteStateTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   readonly #decisionCounters = new DecisionCounters();
   #loopDelay: LoopDelay | null = null;
@@ -301,6 +307,33 @@ export class Gateway {
       devices: () => this.#deviceAvailability(),
     });
     const link = this.#uplink.link;
+    if (link !== null) {
+      const topicPrefixOf = config.mqtt?.topicPrefix ?? 'gatehouse/v1';
+      const siteState = new SiteStatePublisher({
+        link,
+        topic: gatewayTopic(topicPrefixOf, config.gateway.id, 'state'),
+        build: () => this.#siteStateNow(),
+        logger,
+      });
+      this.pipeline.onDecision(() => siteState.changed());
+      if (config.homeAssistant.discovery) {
+        const messages = discoveryMessages({
+          discoveryPrefix: config.homeAssistant.discoveryPrefix,
+          gatewayId: config.gateway.id,
+          siteName: config.site.name ?? config.site.id,
+          version,
+          stateTopic: gatewayTopic(topicPrefixOf, config.gateway.id, 'state'),
+          statusTopic: gatewayTopic(topicPrefixOf, config.gateway.id, 'status'),
+          doors: config.doors.map((d) => ({ id: d.id, name: d.name ?? d.id, hasContact: d.contact !== undefined })),
+        });
+        siteState.alsoOnConnect(() => {
+          for (const m of messages) {
+            link.publish(m.topic, m.payload, { retain: true }).catch((error: unknown) => logger.debug({ err: error }, 'discovery config not published; sent again on the next connect'));
+          }
+        });
+      }
+      this.#siteState = siteState;
+    }
     // Without a cloud section no command or ack is accepted at all: nothing subscribes.
     this.#cloud =
       config.cloud === undefined || link === null
@@ -360,6 +393,9 @@ export class Gateway {
       gateway.ble?.start();
       await gateway.wifi?.start();
       gateway.#cloud?.start();
+      gateway.#siteState?.start();
+      gateway.#siteStateTimer = setInterval(() => gateway.#siteState?.changed(), 60_000);
+      gateway.#siteStateTimer.unref();
       gateway.#uplink.start();
       await gateway.#control.start();
       await gateway.#http?.start();
@@ -402,6 +438,8 @@ export class Gateway {
     await Promise.all(this.#inputs.map((i) => i.supervisor.stop()));
     this.#cloud?.stop();
     await this.sync.stop();
+    if (this.#siteStateTimer !== null) clearInterval(this.#siteStateTimer);
+    this.#siteState?.stop();
     await this.#uplink.stop();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
@@ -534,21 +572,36 @@ export class Gateway {
       this.#inputs.push({ doorId: door.id, role, handle, supervisor });
       return supervisor;
     };
-    this.doors.set(
-      door.id,
-      new DoorController({
-        config: door,
-        relay,
-        contact: input('contact'),
-        rex: input('rex'),
-        schedule: scheduleOf(door, config),
-        unlockSchedule: door.unlockSchedule === undefined ? null : (config.schedules[door.unlockSchedule] ?? null),
-        timezone: config.site.timezone,
-        mode,
-        logger: this.#log,
-        onEvent: this.#doorEvents.sink,
+    const controller = new DoorController({
+      config: door,
+      relay,
+      contact: input('contact'),
+      rex: input('rex'),
+      schedule: scheduleOf(door, config),
+      unlockSchedule: door.unlockSchedule === undefined ? null : (config.schedules[door.unlockSchedule] ?? null),
+      timezone: config.site.timezone,
+      mode,
+      logger: this.#log,
+      onEvent: this.#doorEvents.sink,
+    });
+    controller.onChange(() => this.#siteState?.changed());
+    this.doors.set(door.id, controller);
+  }
+
+  /** The retained `state` topic: doors and occupancy as they are now. */
+  #siteStateNow(): SiteState {
+    const { config } = this.#loaded;
+    return {
+      schema: 'gatehouse.state/1',
+      gatewayId: config.gateway.id,
+      siteId: config.site.id,
+      ts: new Date().toISOString(),
+      doors: [...this.doors.values()].map((d) => {
+        const s = d.status();
+        return { id: s.id, name: s.name, lock: s.lock, mode: s.mode, open: s.contact?.active ?? null, alarm: s.alarm };
       }),
-    );
+      occupancy: this.sessions.occupancy(),
+    };
   }
 
   /** Start a door added by a reload: relay, inputs, unlock schedule. */

@@ -214,6 +214,29 @@ export const gatewayStatusSchema = z
   })
   .strict();
 
+export const siteStateSchema = z
+  .object({
+    schema: z.literal('gatehouse.state/1'),
+    gatewayId: z.string(),
+    siteId: z.string(),
+    ts: z.string().describe('When this state was taken, ISO 8601 UTC.'),
+    doors: z.array(
+      z
+        .object({
+          id: z.string(),
+          name: z.string(),
+          lock: z.enum(['locked', 'unlocked']).describe('What the lock is doing now (a pulse, a held-open mode).'),
+          mode: z.enum(['normal', 'unlocked', 'locked-down']),
+          open: z.boolean().nullable().describe('The door contact: true = open; null without a contact or while it is unknown.'),
+          alarm: z.string().nullable().describe('forced-open, held-open-prealarm or held-open while that alarm stands; null otherwise.'),
+        })
+        .strict(),
+    ),
+    occupancy: z.number().int().nonnegative().describe('People checked in now.'),
+  })
+  .strict()
+  .describe('The live state of the doors and the site, retained: dashboards (and Home Assistant discovery) read it instead of polling.');
+
 export const doorEventSchema = z
   .object({
     schema: z.literal('gatehouse.door/1'),
@@ -247,6 +270,7 @@ export const doorEventSchema = z
 export type DoorEvent = z.infer<typeof doorEventSchema>;
 export type DecisionReason = z.infer<typeof decisionReasonSchema>;
 export type CheckoutEvent = z.infer<typeof checkoutEventSchema>;
+export type SiteState = z.infer<typeof siteStateSchema>;
 export type DeviceAvailability = NonNullable<z.infer<typeof gatewayStatusSchema>['devices']>[number];
 export type ConflictReport = z.infer<typeof conflictReportSchema>;
 export type AccessEvent = z.infer<typeof accessEventSchema>;

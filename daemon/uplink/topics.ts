@@ -19,6 +19,7 @@ import {
   doorEventSchema,
   gatewayStatusSchema,
   registrationEventSchema,
+  siteStateSchema,
   type AccessEvent,
   type AlarmEvent,
   type CheckoutEvent,
@@ -26,11 +27,13 @@ import {
   type DoorEvent,
   type GatewayStatus,
   type RegistrationEvent,
+  type SiteState,
 } from './payloads.js';
 
 /** Topic name (relative to the gateway's subtree) to the payload published there. */
 export interface TopicPayloads {
   status: GatewayStatus;
+  state: SiteState;
   'events/access': AccessEvent;
   'events/checkout': CheckoutEvent;
   'events/conflicts': ConflictReport;
@@ -61,6 +64,8 @@ export const topicSpecs: { readonly [K in TopicName]: TopicSpec<K> } = {
   // Retained so a consumer that subscribes later still learns whether the
   // gateway is up; also registered as the Last Will (state offline).
   status: { qos: 1, retain: true, schema: gatewayStatusSchema },
+  // Retained like status: a dashboard that subscribes later sees the doors as they are.
+  state: { qos: 1, retain: true, schema: siteStateSchema },
   // Not retained: a retained event would be replayed to every new subscriber
   // as if it had just happened.
   'events/access': { qos: 1, retain: false, schema: accessEventSchema },

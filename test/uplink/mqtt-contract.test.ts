@@ -14,13 +14,14 @@ import { commandEventSchema } from '../../daemon/cloud/command-event.js';
 import { commandResponseSchema, commandSchema, eventsAckSchema } from '../../daemon/cloud/link-messages.js';
 import { envelopeSchema } from '../../daemon/cloud/signed-message.js';
 import { deltaSchema, snapshotChunkSchema, snapshotPartSchema, syncRequestSchema, syncStateSchema } from '../../daemon/sync/messages.js';
-import { accessEventSchema, alarmEventSchema, checkoutEventSchema, conflictReportSchema, doorEventSchema, gatewayStatusSchema, registrationEventSchema } from '../../daemon/uplink/payloads.js';
+import { accessEventSchema, alarmEventSchema, checkoutEventSchema, conflictReportSchema, doorEventSchema, gatewayStatusSchema, registrationEventSchema, siteStateSchema } from '../../daemon/uplink/payloads.js';
 import { topicNames, topicSpecs } from '../../daemon/uplink/topics.js';
 
 const docPath = fileURLToPath(new URL('../../docs/mqtt-contract.md', import.meta.url));
 
 const schemas = {
   'gatehouse.status/1': gatewayStatusSchema,
+  'gatehouse.state/1': siteStateSchema,
   'gatehouse.access/1': accessEventSchema,
   'gatehouse.checkout/1': checkoutEventSchema,
   'gatehouse.conflicts/1': conflictReportSchema,
