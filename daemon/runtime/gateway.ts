@@ -144,7 +144,7 @@ export class Gateway {
     this.#version = version;
     this.bootId = randomUUID();
 
-    this.db = openDatabase(config.store.path);
+    this.db = openDatabase(config.store.path, { logger });
     const hasher = new CredentialHasher(loaded.siteKey);
     this.#hasher = hasher;
     this.cache = new CredentialCache(this.db, hasher);
