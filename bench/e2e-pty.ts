@@ -53,8 +53,25 @@ export interface PtyLatency {
   readonly n: number;
 }
 
-/** Daemon child process on ptys; `load` runs alongside the measurement when given. */
-export async function measureE2ePty(samples: number, load?: (configDir: string) => Promise<() => Promise<void>>): Promise<PtyLatency> {
+/** Load run beside the measurement: sampling goes on until done() (and at least minSamples). */
+export interface BenchLoad {
+  done(): boolean;
+  /** Told after each sample (to count samples taken under one part of the load). */
+  onSample?(): void;
+  stop(): Promise<void>;
+}
+
+export interface E2eOptions {
+  /** More config (mqtt, cloud) appended to the site. */
+  readonly configExtra?: string;
+  /** Runs on the site directory before the daemon starts (fill the store). */
+  readonly beforeStart?: (configDir: string) => Promise<void> | void;
+  /** Starts a load once the daemon is up; with a load, `samples` is the minimum and sampling runs until it is done. */
+  readonly load?: (configDir: string) => Promise<BenchLoad>;
+}
+
+/** Daemon child process on ptys, optionally under a load. */
+export async function measureE2ePty(samples: number, options: E2eOptions = {}): Promise<PtyLatency> {
   const dir = tempDir('gatehouse-bench-');
   const reader = await createPty(dir.path, 'rdm6300');
   const relay = await createPty(dir.path, 'lcus');
@@ -66,24 +83,28 @@ export async function measureE2ePty(samples: number, load?: (configDir: string) 
   - { id: front, relay: { driver: lcus, path: ${relay.devicePath}, channel: 1 }, pulseMs: 200 }
 readers:
   - { id: front-in, driver: rdm6300, path: ${reader.devicePath}, door: front, mode: entry, removalMs: 100 }
-`,
+${options.configExtra ?? ''}`,
     );
+    await options.beforeStart?.(dir.path);
     const relayHost = await openHost(relay.hostPath);
     const readerHost = await openHost(reader.hostPath);
     daemon = spawn(process.execPath, [join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], { stdio: 'ignore' });
     await waitForBytes(relayHost, RELAY_OFF, 30_000);
-    const stopLoad = load === undefined ? undefined : await load(dir.path);
+    const load = options.load === undefined ? undefined : await options.load(dir.path);
     const latencies: number[] = [];
-    for (let i = 0; i < samples + 5; i++) {
+    const more = (i: number): boolean => (load === undefined ? i < samples + 5 : latencies.length < samples || !load.done());
+    for (let i = 0; more(i); i++) {
       const arrival = nextChunkTime(relayHost);
       const sent = await writeTimed(readerHost, CARDS[i % 2] as Buffer);
       const received = await arrival;
-      if (i >= 5) latencies.push(received - sent); // the first reads warm up JIT and caches
+      // The first reads warm up JIT and caches (under a load, the load starts at once: no warm-up skipped).
+      if (i >= 5 || load !== undefined) latencies.push(received - sent);
+      load?.onSample?.();
       // Wait for the relock (pulse 200 ms) so every sample starts from a locked door.
       await waitForBytes(relayHost, RELAY_OFF);
       await relayHost.readBytes(relayHost.pending().length);
     }
-    await stopLoad?.();
+    await load?.stop();
     await relayHost.close();
     await readerHost.close();
     const s = summarize(latencies);

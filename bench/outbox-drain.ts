@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { connect } from 'mqtt';
 import { pino } from 'pino';
-import { openDatabase } from '../daemon/store/database.js';
+import { openDatabase, type Db } from '../daemon/store/database.js';
 import { Journal } from '../daemon/store/journal.js';
 import { MqttLink } from '../daemon/uplink/mqtt-link.js';
 import { OutboxDrainer } from '../daemon/uplink/outbox-drainer.js';
@@ -37,6 +37,13 @@ function samplePayload(seq: number): object {
   };
 }
 
+/** Queues `events` access events of realistic size in the journal, in one transaction. */
+export function queueSampleEvents(db: Db, journal: Journal, topic: string, events: number): void {
+  db.transaction(() => {
+    for (let i = 0; i < events; i++) journal.append('access', topic, Date.now(), (stamp) => ({ ...samplePayload(stamp.seq), eventId: stamp.eventId, bootId: stamp.bootId }));
+  })();
+}
+
 export async function measureOutboxDrain(events: number): Promise<{ outboxEps: number; rawEps: number }> {
   const dir = tempDir('gatehouse-bench-');
   const broker = await startMosquitto();
@@ -44,9 +51,7 @@ export async function measureOutboxDrain(events: number): Promise<{ outboxEps: n
     const db = openDatabase(join(dir.path, 'g.db'));
     const journal = new Journal(db, 'bench-boot');
     const topic = accessTopic('gatehouse/v1', 'gw1');
-    db.transaction(() => {
-      for (let i = 0; i < events; i++) journal.append('access', topic, Date.now(), (stamp) => ({ ...samplePayload(stamp.seq), eventId: stamp.eventId, bootId: stamp.bootId }));
-    })();
+    queueSampleEvents(db, journal, topic, events);
 
     // Raw baseline first, on a fresh connection, same payload sizes and window.
     const payloads = journal.pending(0, events).map((e) => e.payload);

@@ -18,6 +18,7 @@ import { AutoCheckout } from '../access/auto-checkout.js';
 import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
 import { ClockWatch } from './clock-watch.js';
+import { followClockJumps } from './clock-jumps.js';
 import { DoorController, type DoorStatus } from '../access/door-controller.js';
 import { createCodeSecurity, guessingPolicyOf, type CodeSecurity } from '../access/code-security.js';
 import { journalDoorEvents, type DoorEventJournal } from '../access/door-events.js';
@@ -163,7 +164,7 @@ export class Gateway {
     this.#version = version;
     this.bootId = randomUUID();
 
-    this.db = openDatabase(config.store.path);
+    this.db = openDatabase(config.store.path, { logger });
     const hasher = new CredentialHasher(loaded.siteKey);
     this.#hasher = hasher;
     this.cache = new CredentialCache(this.db, hasher);
@@ -190,11 +191,8 @@ export class Gateway {
     for (const door of config.doors) this.#addDoor(door, config, modes.get(door.id) ?? 'normal');
 
     this.clock = new ClockWatch();
-    this.clock.onJump((deltaMs, at) => {
-      // A running visitor token keeps the time it had left (durations are monotonic).
-      const shifted = this.sessions.shiftEntitlementStarts(deltaMs, at);
-      this.#log.warn({ deltaMs: Math.round(deltaMs), shiftedTokenStarts: shifted }, 'the wall clock jumped');
-    });
+    // A running visitor token keeps the time it had left (durations are monotonic).
+    followClockJumps(this.clock, this.sessions, logger);
     const topicPrefix = config.mqtt?.topicPrefix ?? 'gatehouse/v1';
     this.autoCheckout = new AutoCheckout({
       siteId: config.site.id,

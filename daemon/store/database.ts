@@ -1,10 +1,17 @@
 /**
  * Opening the SQLite file: pragmas for a daemon that must not lose a decided
- * event, and the migration runner.
+ * event, the migration runner, and what happens to a file that is corrupt.
+ *
+ * A corrupt file (SQLITE_CORRUPT / SQLITE_NOTADB on open, or a quick_check
+ * that finds damage) is moved aside with a timestamp, never deleted: events it
+ * still held may be recovered from it by hand. The gateway then starts on a
+ * fresh store, which the seed file or the next snapshot fills; until then the
+ * configured stale policy applies (a fresh store has never synced).
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { Logger } from '../runtime/logger.js';
 import { migrations } from './migrations.js';
 
 export type Db = Database.Database;
@@ -13,8 +20,41 @@ export class StoreError extends Error {
   override readonly name = 'StoreError';
 }
 
-export function openDatabase(path: string): Db {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+/** The file is damaged: SQLite refused it or its own check found damage. */
+export class DatabaseCorruptError extends Error {
+  override readonly name = 'DatabaseCorruptError';
+}
+
+export interface OpenDatabaseOptions {
+  /** Told (at error level) when a corrupt file was moved aside. */
+  readonly logger?: Logger;
+  /** For the timestamp in the moved-aside name. */
+  readonly now?: () => number;
+  /** Called with the new name of a corrupt file that was moved aside. */
+  readonly onMovedAside?: (movedTo: string) => void;
+}
+
+export function openDatabase(path: string, options: OpenDatabaseOptions = {}): Db {
+  if (path === ':memory:') return openChecked(path);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
+  let movedTo: string | null = null;
+  try {
+    return openChecked(path, () => {
+      movedTo = moveAside(path, (options.now ?? Date.now)());
+    });
+  } catch (error) {
+    if (movedTo === null) throw error;
+    options.logger?.error(
+      { err: error, path, movedTo },
+      'the database file is corrupt: moved aside, starting on a fresh store (filled from the seed file or the next snapshot)',
+    );
+    options.onMovedAside?.(movedTo);
+    return openChecked(path);
+  }
+}
+
+/** Opens, checks and migrates; on damage calls `onCorrupt` while the file is still open (closing would delete its WAL). */
+function openChecked(path: string, onCorrupt?: () => void): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
@@ -22,12 +62,38 @@ export function openDatabase(path: string): Db {
     db.pragma('synchronous = FULL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
+    // quick_check reads every page once (it skips the index-vs-table
+    // comparison of integrity_check): damage is found at start, not in the
+    // middle of a decision.
+    const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
+    if (problems.length !== 1 || problems[0]?.quick_check !== 'ok') {
+      throw new DatabaseCorruptError(`quick_check found damage: ${problems.map((p) => p.quick_check).join('; ')}`);
+    }
     migrate(db);
   } catch (error) {
+    if (onCorrupt !== undefined && isCorruption(error)) onCorrupt();
     db.close();
     throw error;
   }
   return db;
+}
+
+function isCorruption(error: unknown): boolean {
+  if (error instanceof DatabaseCorruptError) return true;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+}
+
+/** Renames the file and its WAL and shared-memory files to `<path>.corrupt-<timestamp>`; returns the new name. */
+function moveAside(path: string, at: number): string {
+  const movedTo = `${path}.corrupt-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
+  renameSync(path, movedTo);
+  // An old WAL next to a fresh file would be replayed into it; it may also
+  // hold the newest events, so it goes along.
+  for (const suffix of ['-wal', '-shm']) {
+    if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+  }
+  return movedTo;
 }
 
 export function schemaVersion(db: Db): number {
