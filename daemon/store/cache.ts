@@ -251,18 +251,37 @@ export class CredentialCache {
 
   #candidate(r: CandidateRow, context: CandidateContext): Candidate {
     const { at, monthStart } = context;
-    // The cloud's counters count while they are for this month; local
-    // check-ins after the instant they were computed are added to them.
-    const cloudCounts = r.usage_period_start !== null && r.usage_period_start >= monthStart && r.usage_as_of !== null;
-    const since = cloudCounts ? Math.max(monthStart, r.usage_as_of ?? monthStart) : monthStart;
-    const local = this.#stmts.usage.get({ person: r.person_id, since, at });
-    const usage = {
-      checkins: (cloudCounts ? (r.usage_checkins ?? 0) : 0) + (local?.checkins ?? 0),
-      minutes: (cloudCounts ? (r.usage_minutes ?? 0) : 0) + Math.floor((local?.ms ?? 0) / 60_000),
-    };
     // A time pass's minutesLeft is as of the last sync of the person; time
     // checked in on it since then is consumed locally.
     const minutesAsOf = r.usage_as_of ?? r.updated_at;
+    const entitlements = this.#stmts.entitlements.all(r.person_id).map((e) => ({
+      id: e.id,
+      kind: e.kind,
+      validFrom: e.valid_from,
+      validTo: e.valid_to,
+      minutesLeft:
+        e.minutes_left === null
+          ? null
+          : e.minutes_left - Math.ceil((this.#stmts.consumed.get({ entitlement: e.id, since: minutesAsOf, at })?.ms ?? 0) / 60_000),
+      monthlyHours: e.monthly_hours,
+      monthlyCheckins: e.monthly_checkins,
+      doors: parseDoors(e.doors),
+      startedAt: e.started_at,
+    }));
+    // Usage is only looked up for people whose plan has a limit: the common
+    // case (no limits) costs no query on the path from card to door.
+    let usage = { checkins: 0, minutes: 0 };
+    if (entitlements.some((e) => e.monthlyHours !== null || e.monthlyCheckins !== null)) {
+      // The cloud's counters count while they are for this month; local
+      // check-ins after the instant they were computed are added to them.
+      const cloudCounts = r.usage_period_start !== null && r.usage_period_start >= monthStart && r.usage_as_of !== null;
+      const since = cloudCounts ? Math.max(monthStart, r.usage_as_of ?? monthStart) : monthStart;
+      const local = this.#stmts.usage.get({ person: r.person_id, since, at });
+      usage = {
+        checkins: (cloudCounts ? (r.usage_checkins ?? 0) : 0) + (local?.checkins ?? 0),
+        minutes: (cloudCounts ? (r.usage_minutes ?? 0) : 0) + Math.floor((local?.ms ?? 0) / 60_000),
+      };
+    }
     const presence = context.area === null ? undefined : this.#stmts.presence.get(r.person_id, context.area);
     return {
       person: {
@@ -282,20 +301,7 @@ export class CredentialCache {
         validFrom: r.credential_valid_from,
         validTo: r.credential_valid_to,
       },
-      entitlements: this.#stmts.entitlements.all(r.person_id).map((e) => ({
-        id: e.id,
-        kind: e.kind,
-        validFrom: e.valid_from,
-        validTo: e.valid_to,
-        minutesLeft:
-          e.minutes_left === null
-            ? null
-            : e.minutes_left - Math.ceil((this.#stmts.consumed.get({ entitlement: e.id, since: minutesAsOf, at })?.ms ?? 0) / 60_000),
-        monthlyHours: e.monthly_hours,
-        monthlyCheckins: e.monthly_checkins,
-        doors: parseDoors(e.doors),
-        startedAt: e.started_at,
-      })),
+      entitlements,
       openSession: r.session_id === null ? null : { id: r.session_id, openedAt: r.session_opened_at ?? 0 },
       usage,
       areaPresence: presence === undefined ? null : { inside: presence.inside === 1, changedAt: presence.changed_at },
