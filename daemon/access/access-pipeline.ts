@@ -9,6 +9,7 @@
  * Everything here is synchronous up to the relay write, which runs in the
  * background: one read is fully decided before the next is looked at.
  */
+import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';
 import type { PresentedCredential, ReaderDriver } from '../../drivers/types.js';
 import type { GatehouseConfig, ReaderConfig } from '../config/schema.js';
@@ -107,6 +108,8 @@ export interface AccessResult {
   readonly fingerprint: string;
   /** Null when the journal could not be written (reported, never thrown). */
   readonly event: JournalEntry | null;
+  /** Read to door command in ms, for reads decided at once (null when decided earlier and committed later, as Wi-Fi does). */
+  readonly latencyMs: number | null;
 }
 
 export interface EvaluateOptions {
@@ -232,7 +235,8 @@ export class AccessPipeline {
 
   /** Decide a credential presented at any source and carry out the decision. */
   present(source: AccessSource, credential: AssembledCredential, options: EvaluateOptions = {}): AccessResult {
-    return this.commit(source, this.evaluate(source, credential, options));
+    const started = performance.now();
+    return this.commit(source, this.evaluate(source, credential, options), started);
   }
 
   /**
@@ -340,12 +344,13 @@ export class AccessPipeline {
   }
 
   /** Carry out an evaluated decision: door first, then journal and sessions in one transaction. */
-  commit(source: AccessSource, evaluation: Evaluation): AccessResult {
+  commit(source: AccessSource, evaluation: Evaluation, startedAt?: number): AccessResult {
     const o = this.#o;
     const { decision } = evaluation;
     for (const effect of decision.effects) {
       if (effect.type === 'unlock') o.doors.get(effect.doorId)?.unlock(effect.ms);
     }
+    const latencyMs = startedAt === undefined ? null : performance.now() - startedAt;
 
     let event: JournalEntry | null = null;
     try {
@@ -386,7 +391,7 @@ export class AccessPipeline {
       },
       'access decision',
     );
-    const result: AccessResult = { decision, fingerprint: evaluation.fingerprint, event };
+    const result: AccessResult = { decision, fingerprint: evaluation.fingerprint, event, latencyMs };
     for (const listener of this.#listeners) listener(result, source);
     return result;
   }

@@ -32,6 +32,44 @@ export class DecisionCounters {
   }
 }
 
+/**
+ * How long a read took from the credential reaching the pipeline to the door
+ * command being issued (lookup and decision; the journal write comes after
+ * and is not in it), as a Prometheus histogram.
+ */
+export class DecisionLatency {
+  static readonly BUCKETS_S = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25] as const;
+  readonly #counts = DecisionLatency.BUCKETS_S.map(() => 0);
+  #sum = 0;
+  #count = 0;
+
+  record(result: AccessResult): void {
+    if (result.latencyMs === null) return;
+    const seconds = result.latencyMs / 1000;
+    this.#sum += seconds;
+    this.#count++;
+    DecisionLatency.BUCKETS_S.forEach((le, i) => {
+      if (seconds <= le) this.#counts[i] = (this.#counts[i] ?? 0) + 1;
+    });
+  }
+
+  families(): MetricFamily[] {
+    return [
+      {
+        name: 'gatehouse_decision_latency_seconds',
+        help: 'From a credential reaching the access pipeline to the door command being issued.',
+        type: 'histogram',
+        samples: [
+          ...DecisionLatency.BUCKETS_S.map((le, i) => ({ suffix: '_bucket' as const, labels: { le: String(le) }, value: this.#counts[i] ?? 0 })),
+          { suffix: '_bucket', labels: { le: '+Inf' }, value: this.#count },
+          { suffix: '_sum', value: this.#sum },
+          { suffix: '_count', value: this.#count },
+        ],
+      },
+    ];
+  }
+}
+
 /** Event-loop delay, sampled by Node itself (no timer of ours to skew it). */
 export class LoopDelay {
   readonly #histogram: IntervalHistogram = monitorEventLoopDelay({ resolution: 10 });

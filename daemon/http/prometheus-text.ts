@@ -3,11 +3,13 @@
  * once per family, then its samples. Label values are escaped as the format
  * requires (backslash, double quote, newline).
  */
-export type MetricType = 'counter' | 'gauge';
+export type MetricType = 'counter' | 'gauge' | 'histogram';
 
 export interface Sample {
   readonly labels?: Readonly<Record<string, string>>;
   readonly value: number;
+  /** Histograms: the series a sample belongs to (name_bucket, name_sum, name_count). */
+  readonly suffix?: '_bucket' | '_sum' | '_count';
 }
 
 export interface MetricFamily {
@@ -29,7 +31,7 @@ export function renderMetrics(families: readonly MetricFamily[]): string {
     for (const sample of family.samples) {
       const labels = Object.entries(sample.labels ?? {});
       const labelText = labels.length === 0 ? '' : `{${labels.map(([k, v]) => `${k}="${escapeLabel(v)}"`).join(',')}}`;
-      lines.push(`${family.name}${labelText} ${formatValue(sample.value)}`);
+      lines.push(`${family.name}${sample.suffix ?? ''}${labelText} ${formatValue(sample.value)}`);
     }
   }
   return `${lines.join('\n')}\n`;

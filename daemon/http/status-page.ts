@@ -1,6 +1,6 @@
 /**
  * The small status page for technicians: one HTML document that polls
- * /status every two seconds. Text is inserted with textContent only, so names
+ * /status and /decisions every two seconds. Text is inserted with textContent only, so names
  * from the cache cannot inject markup.
  */
 export const STATUS_PAGE_HTML = `<!doctype html>
@@ -16,6 +16,7 @@ table{border-collapse:collapse}td,th{padding:.15em .8em .15em 0;text-align:left}
 <h2>Doors</h2><table id="doors"></table>
 <h2>Readers</h2><table id="readers"></table>
 <h2>On site</h2><table id="onsite"></table>
+<h2>Last decisions</h2><table id="decisions"></table>
 <script>
 const q = new URLSearchParams(location.search).get('token');
 const opts = q ? { headers: { authorization: 'Bearer ' + q } } : {};
@@ -38,6 +39,9 @@ async function refresh() {
     rows('doors', s.doors, (d) => [[d.name], [d.state, d.state === 'unlocked' ? 'bad' : 'ok'], [d.mode], ['relay ' + d.relay.state, d.relay.state === 'online' ? 'ok' : 'bad']]);
     rows('readers', s.readers, (x) => [[x.id], [x.mode], [x.device.state, x.device.state === 'online' ? 'ok' : 'bad'], [x.device.lastError || '']]);
     rows('onsite', s.occupancy.people, (p) => [[p.name], [p.since]]);
+    const d = await fetch('decisions', opts);
+    if (!d.ok) throw new Error('HTTP ' + d.status);
+    rows('decisions', await d.json(), (e) => [[e.at.slice(11, 19)], [e.reader], [e.outcome, e.outcome === 'granted' ? 'ok' : 'bad'], [e.reason], [e.name || e.person || e.fingerprint], [e.checkin === 'none' ? '' : e.checkin]]);
     document.getElementById('err').textContent = '';
   } catch (e) {
     document.getElementById('err').textContent = 'cannot reach the daemon: ' + e.message;

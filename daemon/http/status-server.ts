@@ -13,6 +13,8 @@ import { STATUS_PAGE_HTML } from './status-page.js';
 export interface StatusSource {
   statusJson(): unknown;
   metricsText(): string;
+  /** The latest decisions, newest first (fingerprints, never credential values). */
+  decisionsJson(): unknown;
 }
 
 export interface StatusServerOptions {
@@ -95,12 +97,15 @@ export class StatusServer {
         case '/status':
           send(200, 'application/json; charset=utf-8', `${JSON.stringify(this.#o.source.statusJson(), null, 2)}\n`);
           return;
+        case '/decisions':
+          send(200, 'application/json; charset=utf-8', `${JSON.stringify(this.#o.source.decisionsJson(), null, 2)}\n`);
+          return;
         case '/':
           res.setHeader('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
           send(200, 'text/html; charset=utf-8', STATUS_PAGE_HTML);
           return;
         default:
-          send(404, 'text/plain; charset=utf-8', 'not found: try /, /status or /metrics\n');
+          send(404, 'text/plain; charset=utf-8', 'not found: try /, /status, /decisions or /metrics\n');
       }
     } catch (error) {
       this.#log.error({ err: error }, 'status request failed');

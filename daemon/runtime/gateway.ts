@@ -11,7 +11,7 @@ import type { DoorMode } from '../engine/types.js';
 import { planReload, type ReloadPlan } from './reload-plan.js';
 import { lookupCredential, type LookupResult } from './credential-lookup.js';
 import { StatusServer } from '../http/status-server.js';
-import { DecisionCounters, LoopDelay, statusFamilies } from '../http/gateway-metrics.js';
+import { DecisionCounters, DecisionLatency, LoopDelay, statusFamilies } from '../http/gateway-metrics.js';
 import { renderMetrics } from '../http/prometheus-text.js';
 import { AccessPipeline, type AccessResult, type AccessSource } from '../access/access-pipeline.js';
 import { AutoCheckout } from '../access/auto-checkout.js';
@@ -35,7 +35,7 @@ import { ControlServer, ControlStream } from '../control/control-server.js';
 import type { ControlRequest } from '../control/protocol.js';
 import { createDriverFactory, type DriverFactory, type DriverFactoryOptions, type InputHandle, type ReaderHandle } from '../../drivers/registry.js';
 import type { DeviceDriver, InputDriver, RelayDriver } from '../../drivers/types.js';
-import type { DeviceAvailability, SiteState } from '../uplink/payloads.js';
+import { accessEventSchema, type DeviceAvailability, type SiteState } from '../uplink/payloads.js';
 import { SiteStatePublisher } from '../uplink/site-state-publisher.js';
 import { discoveryMessages } from '../uplink/home-assistant.js';
 import { SecretValue } from './secret.js';
@@ -151,6 +151,7 @@ export class Gateway {
   #siteStateTimer: NodeJS.Timeout | null = null;
   #pruneTimer: NodeJS.Timeout | null = null;
   readonly #decisionCounters = new DecisionCounters();
+  readonly #decisionLatency = new DecisionLatency();
   #loopDelay: LoopDelay | null = null;
   #http: StatusServer | null = null;
   #stopping: Promise<void> | null = null;
@@ -353,14 +354,17 @@ export class Gateway {
     this.sync = new SyncService({ config, cache: this.cache, logger, bootId: this.bootId, transport: this.#uplink.link });
     this.onResyncRequest((reason) => this.sync.requestResync(reason));
     this.#control = new ControlServer(config.control.socket, (request) => this.#onControl(request), logger);
-    this.pipeline.onDecision((result) => this.#decisionCounters.record(result));
+    this.pipeline.onDecision((result) => {
+      this.#decisionCounters.record(result);
+      this.#decisionLatency.record(result);
+    });
     if (config.http.enabled) {
       this.#loopDelay = new LoopDelay();
       this.#http = new StatusServer({
         host: config.http.host,
         port: config.http.port,
         token: loaded.secrets.httpToken,
-        source: { statusJson: () => this.status(), metricsText: () => this.metricsText() },
+        source: { statusJson: () => this.status(), metricsText: () => this.metricsText(), decisionsJson: () => this.recentDecisions(50) },
         logger,
       });
     }
@@ -368,7 +372,41 @@ export class Gateway {
 
   /** Prometheus text for /metrics. */
   metricsText(): string {
-    return renderMetrics([...statusFamilies(this.status(), Date.now()), ...this.#decisionCounters.families(), ...(this.#loopDelay?.families() ?? [])]);
+    return renderMetrics([
+      ...statusFamilies(this.status(), Date.now()),
+      ...this.#decisionCounters.families(),
+      ...this.#decisionLatency.families(),
+      ...(this.#loopDelay?.families() ?? []),
+    ]);
+  }
+
+  /**
+   * The latest access decisions from the journal, newest first, as the status
+   * page shows them: reader, door, outcome, reason, who; a fingerprint, never a value.
+   */
+  recentDecisions(limit: number): { at: string; reader: string; channel: string; door: string | null; outcome: string; reason: string; person: string | null; name: string | null; checkin: string; fingerprint: string }[] {
+    const nameOf = this.db.prepare<[string], { name: string }>('SELECT name FROM people WHERE id = ?');
+    return this.journal
+      .recentOfType('access', limit)
+      .flatMap((entry) => {
+        const parsed = accessEventSchema.safeParse(JSON.parse(entry.payload));
+        if (!parsed.success) return [];
+        const e = parsed.data;
+        return [
+          {
+            at: e.ts,
+            reader: e.readerId,
+            channel: e.channel,
+            door: e.doorId,
+            outcome: e.decision.outcome,
+            reason: e.decision.reason,
+            person: e.person?.id ?? null,
+            name: e.person === null ? null : (nameOf.get(e.person.id)?.name ?? null),
+            checkin: e.checkin,
+            fingerprint: e.credential.fingerprint,
+          },
+        ];
+      });
   }
 
   /** Open everything. Devices that are missing are retried in the background; only a broken store or socket fails start. */

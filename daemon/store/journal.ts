@@ -116,6 +116,7 @@ export class Journal {
         `SELECT count(*) AS n, min(created_at) AS oldest, total(published_at IS NULL) AS unpublished FROM journal WHERE ${undelivered}`,
       ),
       recent: db.prepare<[number], Row>(`SELECT * FROM journal ORDER BY seq DESC LIMIT ?`),
+      recentOfType: db.prepare<[string, number], Row>(`SELECT * FROM journal WHERE type = ? ORDER BY seq DESC LIMIT ?`),
       bySeq: db.prepare<[number], Row>(`SELECT * FROM journal WHERE seq = ?`),
       prune: db.prepare(`DELETE FROM journal WHERE NOT (${undelivered}) AND created_at < ?`),
       byId: db.prepare<[string], { seq: number; acked_at: number | null }>(`SELECT seq, acked_at FROM journal WHERE id = ?`),
@@ -268,6 +269,11 @@ export class Journal {
   /** Most recent entries, newest first (status, tail). */
   recent(limit: number): JournalEntry[] {
     return this.#stmts.recent.all(limit).map(toEntry);
+  }
+
+  /** The newest entries of one type (e.g. 'access'), newest first. */
+  recentOfType(type: string, limit: number): JournalEntry[] {
+    return this.#stmts.recentOfType.all(type, limit).map(toEntry);
   }
 
   /** Drop delivered entries created before `before`; undelivered ones always stay. */

@@ -94,6 +94,10 @@ describe('operator HTTP endpoint', () => {
     expect(samples.get('gatehouse_cache_version{}')).toBeGreaterThanOrEqual(0);
     expect(samples.get('gatehouse_event_loop_delay_seconds{quantile="0.99"}')).toBeGreaterThan(0);
     expect(samples.get('gatehouse_occupancy{}')).toBe(1);
+    // Every read is in the latency histogram; buckets are cumulative up to +Inf = count.
+    expect(samples.get('gatehouse_decision_latency_seconds_count{}')).toBe(3);
+    expect(samples.get('gatehouse_decision_latency_seconds_bucket{le="+Inf"}')).toBe(3);
+    expect(samples.get('gatehouse_decision_latency_seconds_bucket{le="0.25"}')).toBeLessThanOrEqual(3);
 
     const status = (await (await fetch(`${base}/status`)).json()) as { gateway: { id: string }; journal: { pending: number }; doors: { id: string }[] };
     const cli = JSON.parse((await runCli(['status', '--json', '--config', config])).stdout) as typeof status;
