@@ -20,8 +20,8 @@ describe('topics', () => {
     for (const [name, topic] of Object.entries(gatewayTopics('acme', 'front'))) expect(topic).toBe(`acme/front/${name}`);
   });
 
-  it('retains only the status and sync state reports, and publishes everything with QoS 1', () => {
-    expect(topicNames.filter((name) => topicSpecs[name].retain)).toEqual(['status', 'sync/state']);
+  it('retains only the status, live state and sync state reports, and publishes everything with QoS 1', () => {
+    expect(topicNames.filter((name) => topicSpecs[name].retain)).toEqual(['status', 'state', 'sync/state']);
     expect(topicNames.every((name) => topicSpecs[name].qos === 1)).toBe(true);
   });
 
