@@ -15,24 +15,18 @@
  * (validFrom/validTo, schedules, plan months, the daily cut-off) follow the
  * wall clock by design: after a step it is a different hour for them.
  */
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { AccessPipeline, type AccessSource } from '../../daemon/access/access-pipeline.js';
-import { createCodeSecurity } from '../../daemon/access/code-security.js';
+import type { AccessPipeline, AccessSource } from '../../daemon/access/access-pipeline.js';
 import { DoorController } from '../../daemon/access/door-controller.js';
 import { configSchema } from '../../daemon/config/schema.js';
 import { followClockJumps } from '../../daemon/runtime/clock-jumps.js';
 import { ClockWatch } from '../../daemon/runtime/clock-watch.js';
 import { SecretValue } from '../../daemon/runtime/secret.js';
 import { Supervisor } from '../../daemon/runtime/supervisor.js';
-import { CredentialCache } from '../../daemon/store/cache.js';
-import { CredentialHasher } from '../../daemon/store/credential-hash.js';
-import { openDatabase, type Db } from '../../daemon/store/database.js';
-import { Journal } from '../../daemon/store/journal.js';
-import { CheckinSessions } from '../../daemon/store/sessions.js';
+import type { Db } from '../../daemon/store/database.js';
 import { datasetSchema } from '../../daemon/sync/dataset.js';
-import { accessTopic, alarmTopic } from '../../daemon/uplink/topics.js';
 import { SimRelay } from '../../drivers/sim/sim-relay.js';
+import { openPipelineStore } from '../support/pipeline-store.js';
 import { memoryLogger } from '../support/site.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -52,38 +46,13 @@ describe('wall clock jumping an hour', () => {
 
     beforeEach(() => {
       dir = tempDir();
-      db = openDatabase(join(dir.path, 'g.db'));
-      const hasher = new CredentialHasher(Buffer.alloc(32, 9));
-      const cache = new CredentialCache(db, hasher);
-      const sessions = new CheckinSessions(db);
-      const journal = new Journal(db, 'boot');
       wall = london('13:00');
       mono = 1_000;
       clock = new ClockWatch({ probe: null, wallNow: () => wall, monoNow: () => mono });
+      const store = openPipelineStore(dir.path, logger, { pipeline: { now: () => wall, clock: () => ({ trusted: clock.trusted(), policy: 'trust' }) } });
+      ({ db, pipeline } = store);
+      const { cache, sessions } = store;
       followClockJumps(clock, sessions, logger);
-      const codes = createCodeSecurity(
-        {
-          keypad: { interDigitTimeoutMs: 5_000, maxDigits: 12, duress: { scheme: 'off' } },
-          guessing: { attempts: 100, windowS: 600, lockoutS: 60, growthFactor: 2, maxLockoutS: 1_800, resetAfterS: 86_400 },
-        },
-        { siteId: 's', gatewayId: 'gw', topic: alarmTopic('gatehouse/v1', 'gw'), journal, logger },
-      );
-      pipeline = new AccessPipeline({
-        siteId: 's',
-        gatewayId: 'gw',
-        timezone: 'Europe/London',
-        accessTopic: accessTopic('gatehouse/v1', 'gw'),
-        db,
-        hasher,
-        cache,
-        sessions,
-        journal,
-        doors: new Map(),
-        logger,
-        now: () => wall,
-        clock: () => ({ trusted: clock.trusted(), policy: 'trust' }),
-        codes,
-      });
       cache.applySnapshot(
         datasetSchema.parse({
           schema: 'gatehouse.dataset/1',

@@ -5,21 +5,19 @@
  * credential conflicts, anti-passback presence, occupancy per area and a
  * wall-clock jump.
  */
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AccessPipeline, type AccessSource } from '../../daemon/access/access-pipeline.js';
+import type { AccessPipeline, AccessSource } from '../../daemon/access/access-pipeline.js';
 import { AutoCheckout, lastCutoff } from '../../daemon/access/auto-checkout.js';
-import { createCodeSecurity } from '../../daemon/access/code-security.js';
 import { ConflictReporter } from '../../daemon/access/conflict-reporter.js';
 import { SecretValue } from '../../daemon/runtime/secret.js';
-import { CredentialCache } from '../../daemon/store/cache.js';
-import { CredentialHasher } from '../../daemon/store/credential-hash.js';
-import { openDatabase, type Db } from '../../daemon/store/database.js';
-import { Journal } from '../../daemon/store/journal.js';
-import { CheckinSessions } from '../../daemon/store/sessions.js';
+import type { CredentialCache } from '../../daemon/store/cache.js';
+import type { Db } from '../../daemon/store/database.js';
+import type { Journal } from '../../daemon/store/journal.js';
+import type { CheckinSessions } from '../../daemon/store/sessions.js';
 import { datasetSchema, type DatasetInput } from '../../daemon/sync/dataset.js';
 import { checkoutEventSchema, conflictReportSchema } from '../../daemon/uplink/payloads.js';
-import { accessTopic, alarmTopic, gatewayTopic } from '../../daemon/uplink/topics.js';
+import { gatewayTopic } from '../../daemon/uplink/topics.js';
+import { openPipelineStore } from '../support/pipeline-store.js';
 import { memoryLogger } from '../support/site.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -68,37 +66,12 @@ describe('stateful policy through the pipeline and a real store', () => {
   let sessions: CheckinSessions;
   let journal: Journal;
   let pipeline: AccessPipeline;
-  const hasher = new CredentialHasher(Buffer.alloc(32, 9));
   const log = memoryLogger();
 
   function open(): void {
-    db = openDatabase(join(dir.path, 'g.db'));
-    cache = new CredentialCache(db, hasher);
-    sessions = new CheckinSessions(db);
-    journal = new Journal(db, 'boot');
-    const codes = createCodeSecurity(
-      {
-        keypad: { interDigitTimeoutMs: 5_000, maxDigits: 12, duress: { scheme: 'off' } },
-        guessing: { attempts: 100, windowS: 600, lockoutS: 60, growthFactor: 2, maxLockoutS: 1_800, resetAfterS: 86_400 },
-      },
-      { siteId: 's', gatewayId: 'gw', topic: alarmTopic('gatehouse/v1', 'gw'), journal, logger: log.logger },
-    );
-    pipeline = new AccessPipeline({
-      siteId: 's',
-      gatewayId: 'gw',
-      timezone: 'Europe/London',
-      accessTopic: accessTopic('gatehouse/v1', 'gw'),
-      db,
-      hasher,
-      cache,
-      sessions,
-      journal,
-      doors: new Map(),
-      logger: log.logger,
-      now: () => now,
-      codes,
-      areas: { main: { antiPassback: 'hard', timedS: 300 } },
-    });
+    ({ db, cache, sessions, journal, pipeline } = openPipelineStore(dir.path, log.logger, {
+      pipeline: { now: () => now, areas: { main: { antiPassback: 'hard', timedS: 300 } } },
+    }));
   }
 
   beforeEach(() => {
