@@ -8,7 +8,7 @@ import { runCommand } from './run.js';
 import { configCheckCommand, configSchemaCommand } from './config-commands.js';
 import { eventsCommand, simCommand, simInputCommand, statusCommand } from './client-commands.js';
 import { syncImportCommand, syncRequestCommand, syncStatusCommand } from './sync-commands.js';
-import { lookupCommand, outboxCommand, relayTestCommand, tailCommand } from './technician-commands.js';
+import { lookupCommand, outboxCommand, outboxRetryCommand, relayTestCommand, tailCommand } from './technician-commands.js';
 import { doctorCommand } from './doctor.js';
 import './doctor-hid.js';
 import { kioskListCommand, kioskPairCommand, kioskRevokeCommand } from './kiosk-commands.js';
@@ -34,6 +34,7 @@ Commands:
   lookup card|pin [VALUE] whose card or PIN it is and which passes apply; without VALUE it
                           is read from stdin (no echo, stays out of shell history); never printed
   outbox [--limit N]      events not yet delivered, oldest age, per-entry attempts
+  outbox retry            send every undelivered event again now (the cloud drops duplicates by id)
   relay test <door>       pulse the door's relay for its pulse time
   doctor                  config, secret file modes, serial devices, broker, NTP, disk, clock
   kiosk pair [--name N]   a one-time code to pair a check-in tablet (default name: kiosk)
@@ -120,7 +121,9 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'card' || sub === 'pin') return lookupCommand(options, sub === 'card' ? 'card' : 'keypad', arg);
       break;
     case 'outbox':
-      return outboxCommand(options);
+      if (sub === undefined) return outboxCommand(options);
+      if (sub === 'retry') return outboxRetryCommand(options);
+      break;
     case 'relay':
       if (sub === 'test' && arg !== undefined) return relayTestCommand(options, arg);
       break;

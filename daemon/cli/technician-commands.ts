@@ -120,6 +120,26 @@ export async function outboxCommand(options: CliOptions): Promise<number> {
   return EXIT.ok;
 }
 
+/** `gatehouse outbox retry`: a new delivery round now; says why not when there is no connection. */
+export async function outboxRetryCommand(options: CliOptions): Promise<number> {
+  const result = (await ask(options, { op: 'outbox-retry' })) as ReturnType<Gateway['outboxRetry']>;
+  if (options.json) {
+    console.log(JSON.stringify(result));
+    return result.started ? EXIT.ok : EXIT.failure;
+  }
+  if (result.started) {
+    console.log(`sending ${result.pending} undelivered event(s) again, in order, on connection ${result.connection}; watch \`gatehouse outbox\``);
+    return EXIT.ok;
+  }
+  const why = {
+    disabled: 'no mqtt section in the config: events stay in the journal',
+    'not-running': 'the uplink is stopping',
+    'not-connected': `not connected to the broker: the ${'pending' in result ? result.pending : 0} undelivered event(s) go out as soon as the link is back (see \`gatehouse status\`)`,
+  }[result.reason];
+  console.log(`nothing sent: ${why}`);
+  return EXIT.failure;
+}
+
 /** `gatehouse relay test <door>`: one pulse, exactly like a grant. */
 export async function relayTestCommand(options: CliOptions, door: string): Promise<number> {
   const result = (await ask(options, { op: 'relay-test', door })) as ReturnType<Gateway['relayTest']>;

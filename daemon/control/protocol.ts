@@ -40,6 +40,7 @@ export const controlRequestSchema = z.discriminatedUnion('op', [
   // The value is hashed by the daemon and never echoed back or logged.
   z.object({ op: z.literal('lookup'), kind: z.enum(['card', 'keypad']), value: z.string().min(1).max(64) }).strict(),
   z.object({ op: z.literal('outbox'), limit: z.number().int().min(0).max(1000).default(20) }).strict(),
+  z.object({ op: z.literal('outbox-retry') }).strict(),
   z.object({ op: z.literal('relay-test'), door: z.string().min(1).max(64) }).strict(),
   z
     .object({

@@ -597,6 +597,11 @@ export class Gateway {
     };
   }
 
+  /** `gatehouse outbox retry`: send every undelivered event again now. */
+  outboxRetry(): ReturnType<Uplink['redeliver']> {
+    return this.#uplink.redeliver();
+  }
+
   #addDoor(door: DoorConfig, config: GatehouseConfig, mode: DoorMode): void {
     const relay = this.#watched(new Supervisor(this.#drivers.relay(door), { logger: this.#log }));
     this.#relays.set(door.id, relay);
@@ -894,6 +899,8 @@ export class Gateway {
         return this.lookup(request.kind, new SecretValue(request.value));
       case 'outbox':
         return this.outbox(request.limit);
+      case 'outbox-retry':
+        return this.outboxRetry();
       case 'relay-test':
         return this.relayTest(request.door);
     }

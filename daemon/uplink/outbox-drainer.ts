@@ -20,6 +20,14 @@
  * pending (PUBACKed or not) is sent again, once, in seq order, before newer
  * rows. Within one connection a PUBACKed row is never sent again.
  *
+ * Redelivery on request. `gatehouse outbox retry` starts a new round on
+ * the current connection, as a reconnect would: every row not yet delivered
+ * (in cloud-ack mode also the ones the broker acknowledged but the cloud has
+ * not) is sent again, once, in seq order. It is the technician's tool for a
+ * cloud consumer that lost events while the broker connection stayed up;
+ * rows in flight at that moment may reach the broker twice, which the cloud
+ * deduplicates by event id.
+ *
  * Costs: marking rows published is one transaction (one fsync) per tick that
  * saw PUBACKs, not one per row. Journal.recordAttempt is not called per send
  * (it would be another fsync each); `resent` counts resends instead.
@@ -68,6 +76,11 @@ export interface DrainerStats extends DrainerCounters {
   readonly pending: number;
   readonly oldestPendingAt: number | null;
 }
+
+/** What a redelivery request did. */
+export type Redelivery =
+  | { readonly started: true; readonly connection: number; readonly pending: number }
+  | { readonly started: false; readonly reason: 'not-running' | 'not-connected'; readonly pending: number };
 
 type Counters = { -readonly [K in Exclude<keyof DrainerCounters, 'inflight'>]: number };
 
@@ -152,6 +165,29 @@ export class OutboxDrainer {
       this.#log.error({ err: error, rows: seqs.length }, 'cannot mark journal rows published; retrying in 1 s');
       this.#retryLater();
     }
+  }
+
+  /**
+   * Send every undelivered row again now, in seq order, on the current
+   * connection (see the header). Also ends a back-off after a journal error.
+   * Without a connection nothing is sent: rows go out when the link is back.
+   */
+  redeliver(): Redelivery {
+    const pending = this.#journal.depth().pending;
+    if (!this.#running) return { started: false, reason: 'not-running', pending };
+    if (this.#retryTimer !== null) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+    }
+    this.flush();
+    if (!this.#window.connected) return { started: false, reason: 'not-connected', pending };
+    this.#window.disconnect();
+    if (this.#journal.delivery === 'cloud-ack') this.#window.rewind();
+    const connection = this.#window.connect();
+    this.#maybeMore = true;
+    this.#log.info({ connection, pending }, 'outbox redelivery requested');
+    this.#schedulePump();
+    return { started: true, connection, pending };
   }
 
   #onLinkState(state: LinkState): void {

@@ -7,7 +7,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { MqttConfig } from '../config/schema.js';
 import type { Journal } from '../store/journal.js';
 import { MqttLink, redactUrl, type LinkCounters, type LinkError, type LinkState } from './mqtt-link.js';
-import { OutboxDrainer, type DrainerCounters } from './outbox-drainer.js';
+import { OutboxDrainer, type DrainerCounters, type Redelivery } from './outbox-drainer.js';
 import type { DeviceAvailability } from './payloads.js';
 
 export type UplinkStatus =
@@ -30,6 +30,8 @@ export interface Uplink {
   readonly link: MqttLink | null;
   /** A device changed state: publish the retained status with the new availability (debounced). */
   devicesChanged(): void;
+  /** Send every undelivered event again now (`gatehouse outbox retry`). */
+  redeliver(): Redelivery | { readonly started: false; readonly reason: 'disabled' };
 }
 
 export interface UplinkOptions {
@@ -51,7 +53,14 @@ const STATUS_DEBOUNCE_MS = 1_000;
 export function createUplink(options: UplinkOptions): Uplink {
   const { config } = options;
   if (config === undefined) {
-    return { start: () => undefined, stop: async () => undefined, status: () => ({ state: 'disabled' }), link: null, devicesChanged: () => undefined };
+    return {
+      start: () => undefined,
+      stop: async () => undefined,
+      status: () => ({ state: 'disabled' }),
+      link: null,
+      devicesChanged: () => undefined,
+      redeliver: () => ({ started: false, reason: 'disabled' }),
+    };
   }
   const link = new MqttLink({
     config,
@@ -72,6 +81,7 @@ export function createUplink(options: UplinkOptions): Uplink {
       link.start();
       drainer.start();
     },
+    redeliver: () => drainer.redeliver(),
     devicesChanged() {
       if (refresh !== null) return;
       refresh = setTimeout(() => {

@@ -92,6 +92,10 @@ describe('technician CLI', () => {
     expect(parsed.entries.length).toBe(parsed.depth.pending);
     const readable = await runCli(['outbox', '--config', config]);
     expect(readable.stdout).toMatch(/^\d+ event\(s\) not yet delivered \(delivered = accepted by the broker\), oldest/);
+    // outbox retry cannot send without a broker, and says so.
+    const retryDown = await runCli(['outbox', 'retry', '--config', config]);
+    expect(retryDown.code).toBe(1);
+    expect(retryDown.stdout).toMatch(/nothing sent: not connected to the broker: the \d+ undelivered event\(s\) go out as soon as the link is back/);
 
     // doctor: broker down is a warning; the relay's port opens; the daemon answers.
     const doctor = await runCli(['doctor', '--config', config]);
@@ -108,6 +112,14 @@ describe('technician CLI', () => {
     await broker.start();
     const json = JSON.parse((await runCli(['doctor', '--json', '--config', config])).stdout) as { check: string; level: string }[];
     expect(json.find((c) => c.check === 'broker')?.level).toBe('ok');
+    // With the broker back, a retry starts a new delivery round on the live connection.
+    let retry = await runCli(['outbox', 'retry', '--json', '--config', config]);
+    for (let i = 0; i < 100 && retry.code !== 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      retry = await runCli(['outbox', 'retry', '--json', '--config', config]);
+    }
+    expect(retry.code).toBe(0);
+    expect(JSON.parse(retry.stdout)).toMatchObject({ started: true });
   });
 
   it('doctor fails on a missing device and a group-readable secrets file, without a daemon', async () => {

@@ -37,14 +37,14 @@ afterEach(async () => {
   await disposeAll();
 });
 
-function openJournal(): { db: Db; journal: Journal } {
+function openJournal(delivery: 'puback' | 'cloud-ack' = 'puback'): { db: Db; journal: Journal } {
   const dir = tempDir('gatehouse-uplink-');
   const db = openDatabase(join(dir.path, 'gatehouse.db'));
   cleanups.push(() => {
     db.close();
     dir.remove();
   });
-  return { db, journal: new Journal(db, randomUUID()) };
+  return { db, journal: new Journal(db, randomUUID(), { delivery }) };
 }
 
 function appendAccess(journal: Journal, gatewayId: string, topic = accessTopic(PREFIX, gatewayId)): JournalEntry {
@@ -154,6 +154,56 @@ describe('OutboxDrainer', () => {
     expect(range(1, 20).every((seq) => journal.get(seq)?.publishedAt !== null)).toBe(true);
     expect(drainer.counters).toMatchObject({ published: 20, acked: 20, resent: 0, rejected: 0, inflight: 0 });
     expect(drainer.stats()).toMatchObject({ pending: 0, oldestPendingAt: null });
+  });
+
+  it('redelivers on request: rows waiting for the cloud\'s ack go again on the same connection, acked ones never', async () => {
+    const broker = await startMosquitto();
+    const topic = accessTopic(PREFIX, 'gw-retry');
+    const sub = await subscribe(broker.url, [topic]);
+    const { journal } = openJournal('cloud-ack');
+    const { link, drainer } = startUplink({ url: broker.url, gatewayId: 'gw-retry', journal });
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'the link to connect');
+    for (let i = 0; i < 6; i++) appendAccess(journal, 'gw-retry');
+    await eventsArrived(sub, topic, 6);
+    await waitUntil(() => journal.depth().awaitingCloudAck === 6, WAIT_MS, 'six PUBACKs recorded');
+    // The cloud stored the first two; the consumer lost the other four.
+    journal.acknowledge({ throughSeq: 2 }, Date.now());
+    const connection = link.counters;
+
+    const result = drainer.redeliver();
+    expect(result).toMatchObject({ started: true, pending: 4 });
+    await eventsArrived(sub, topic, 10);
+    await waitUntil(() => drainer.counters.inflight === 0, WAIT_MS, 'the resends to be acknowledged');
+    expect(seqs(sub.messages, topic)).toEqual([...range(1, 6), ...range(3, 6)]);
+    expect(drainer.counters).toMatchObject({ published: 10, resent: 4, rejected: 0 });
+    // No reconnect was needed: the same connection carried the resends.
+    expect(link.counters).toMatchObject({ connects: connection.connects, disconnects: connection.disconnects });
+    expect(journal.depth()).toMatchObject({ pending: 4, awaitingPuback: 0, awaitingCloudAck: 4 });
+    // Once the cloud has them all, a retry has nothing to send.
+    journal.acknowledge({ throughSeq: 6 }, Date.now());
+    expect(drainer.redeliver()).toMatchObject({ started: true, pending: 0 });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(seqs(sub.messages, topic)).toHaveLength(10);
+  });
+
+  it('says why a redelivery cannot start while the broker is unreachable, and delivers when it is back', async () => {
+    const broker = await startMosquitto();
+    const topic = accessTopic(PREFIX, 'gw-retry-down');
+    const { journal } = openJournal();
+    const { link, drainer } = startUplink({ url: broker.url, gatewayId: 'gw-retry-down', journal });
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'the link to connect');
+    await broker.stop();
+    await waitUntil(() => link.state !== 'connected', WAIT_MS, 'the link to notice the broker is gone');
+    appendAccess(journal, 'gw-retry-down');
+    appendAccess(journal, 'gw-retry-down');
+    expect(drainer.redeliver()).toEqual({ started: false, reason: 'not-connected', pending: 2 });
+    await broker.start();
+    const sub = await subscribe(broker.url, [topic]);
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'the link to come back');
+    await drained(journal);
+    drainer.stop();
+    expect(drainer.redeliver()).toEqual({ started: false, reason: 'not-running', pending: 0 });
+    expect(sub.messages.length).toBeLessThanOrEqual(2);
   });
 
   it('keeps events while the broker is down and delivers each once, in order, when it is back', async () => {
