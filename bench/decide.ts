@@ -5,6 +5,11 @@
  * door. Beside it, in the same run and on the same file, the bare indexed
  * better-sqlite3 lookup of one credential: the floor any SQLite-backed
  * decision stands on.
+ *
+ * The store holds what a site that has run for a while holds: three past
+ * check-ins per person over the last 60 days (each on the person's first
+ * pass) and one person in ten checked in now, so the plan-limit and
+ * time-pass sums have history to read.
  */
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -12,7 +17,8 @@ import { decide } from '../daemon/engine/decide.js';
 import { siteLocalTime } from '../daemon/engine/site-time.js';
 import { CredentialCache } from '../daemon/store/cache.js';
 import { CredentialHasher } from '../daemon/store/credential-hash.js';
-import { openDatabase } from '../daemon/store/database.js';
+import { openDatabase, type Db } from '../daemon/store/database.js';
+import type { PersonRecord } from '../daemon/sync/dataset.js';
 import { generateDataset } from '../scripts/lib/dataset-generator.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { summarize } from './stats.js';
@@ -22,6 +28,23 @@ export interface DecideFigures {
   readonly credentials: number;
   readonly decide: { p50: number; p99: number };
   readonly sqliteLookup: { p50: number; p99: number };
+}
+
+function addSessionHistory(db: Db, people: readonly PersonRecord[], now: number): void {
+  const insert = db.prepare(
+    `INSERT INTO checkin_sessions (id, person_id, opened_at, closed_at, source, open_event_id, entitlement_id) VALUES (?, ?, ?, ?, 'door', ?, ?)`,
+  );
+  const day = 86_400_000;
+  db.transaction(() => {
+    people.forEach((person, i) => {
+      const pass = person.entitlements[0]?.id ?? null;
+      for (let k = 0; k < 3; k++) {
+        const opened = now - ((i * 7 + k * 19) % 60) * day - 9 * 3_600_000;
+        insert.run(`h-${i}-${k}`, person.id, opened, opened + 4 * 3_600_000, `e-h-${i}-${k}`, pass);
+      }
+      if (i % 10 === 0) insert.run(`o-${i}`, person.id, now - 3_600_000, null, `e-o-${i}`, pass);
+    });
+  })();
 }
 
 /** Microseconds per call, one sample per call (hrtime resolution is ample at µs). */
@@ -45,6 +68,7 @@ export function measureDecide(people: number, samples: number): DecideFigures {
     const dataset = generateDataset({ people, seed: 7, now });
     const presented = dataset.people.flatMap((p) => p.credentials.map((c) => ({ kind: c.kind === 'card' ? ('card' as const) : ('keypad' as const), value: c.value })));
     const result = cache.applySnapshot(dataset, now.getTime());
+    addSessionHistory(db, dataset.people, now.getTime());
     db.pragma('optimize');
 
     // Presented in a shuffled order so the page cache is not walked sequentially.

@@ -15,6 +15,7 @@ import type { Dataset, SiteSettings } from '../sync/dataset.js';
 import type {
   Candidate,
   CredentialKind,
+  EntitlementFacts,
   EntitlementKind,
   PersonKind,
   PersonStatus,
@@ -63,45 +64,104 @@ export interface CredentialConflict {
   readonly credentialIds: readonly string[];
 }
 
-interface CandidateRow {
-  person_id: string;
-  person_kind: PersonKind;
-  person_status: PersonStatus;
-  always_allowed: number;
-  extended_unlock: number;
-  lockdown_override: number;
-  network_checkin: number;
-  expected_arrival: number | null;
-  updated_at: number;
-  usage_period_start: number | null;
-  usage_checkins: number | null;
-  usage_minutes: number | null;
-  usage_as_of: number | null;
-  credential_id: string;
-  credential_kind: CredentialKind;
-  credential_status: 'active' | 'revoked';
-  credential_valid_from: number | null;
-  credential_valid_to: number | null;
-  session_id: string | null;
-  session_opened_at: number | null;
-}
+/**
+ * One row of the candidates statement, as a raw array (no object per row:
+ * this is the path from card to door). One row per credential matching the
+ * lookup and per entitlement of its owner (entitlement columns null when the
+ * person has none). The order is the SELECT's, named by Col below.
+ */
+type CandidateRow = [
+  personId: string,
+  personKind: PersonKind,
+  personStatus: PersonStatus,
+  alwaysAllowed: number,
+  extendedUnlock: number,
+  lockdownOverride: number,
+  networkCheckin: number,
+  expectedArrival: number | null,
+  updatedAt: number,
+  usagePeriodStart: number | null,
+  usageCheckins: number | null,
+  usageMinutes: number | null,
+  usageAsOf: number | null,
+  credentialId: string,
+  credentialKind: CredentialKind,
+  credentialStatus: 'active' | 'revoked',
+  credentialValidFrom: number | null,
+  credentialValidTo: number | null,
+  sessionId: string | null,
+  sessionOpenedAt: number | null,
+  entitlementId: string | null,
+  entitlementKind: EntitlementKind | null,
+  entitlementValidFrom: number | null,
+  entitlementValidTo: number | null,
+  minutesLeft: number | null,
+  monthlyHours: number | null,
+  monthlyCheckins: number | null,
+  doors: string | null,
+  startedAt: number | null,
+  /** Check-ins and checked-in ms counted locally this month; null unless the entitlement has a monthly limit. */
+  usedCheckins: number | null,
+  usedMs: number | null,
+  /** Checked-in ms on a time pass since its last sync; null unless it is one. */
+  passUsedMs: number | null,
+];
 
-interface EntitlementRow {
-  id: string;
-  kind: EntitlementKind;
-  valid_from: number | null;
-  valid_to: number | null;
-  minutes_left: number | null;
-  monthly_hours: number | null;
-  monthly_checkins: number | null;
-  doors: string | null;
-  started_at: number | null;
-}
+/** Column positions in CandidateRow. */
+const Col = {
+  PersonId: 0,
+  PersonKind: 1,
+  PersonStatus: 2,
+  AlwaysAllowed: 3,
+  ExtendedUnlock: 4,
+  LockdownOverride: 5,
+  NetworkCheckin: 6,
+  ExpectedArrival: 7,
+  UpdatedAt: 8,
+  UsagePeriodStart: 9,
+  UsageCheckins: 10,
+  UsageMinutes: 11,
+  UsageAsOf: 12,
+  CredentialId: 13,
+  CredentialKind: 14,
+  CredentialStatus: 15,
+  CredentialValidFrom: 16,
+  CredentialValidTo: 17,
+  SessionId: 18,
+  SessionOpenedAt: 19,
+  EntitlementId: 20,
+  EntitlementKind: 21,
+  EntitlementValidFrom: 22,
+  EntitlementValidTo: 23,
+  MinutesLeft: 24,
+  MonthlyHours: 25,
+  MonthlyCheckins: 26,
+  Doors: 27,
+  StartedAt: 28,
+  UsedCheckins: 29,
+  UsedMs: 30,
+  PassUsedMs: 31,
+} as const;
 
-interface UsageRow {
-  checkins: number | null;
-  ms: number | null;
-}
+/*
+ * Local usage, in SQL, for the candidates statement. A plan's monthly
+ * limits count the cloud's counters while they are for this month, plus
+ * check-ins opened since the instant they were computed; without current
+ * counters, everything since the start of the month. A time pass's
+ * minutesLeft is as of the last sync of its holder; time checked in on it
+ * since is consumed locally. Open sessions count up to now.
+ */
+const LIMITED = '(e.monthly_hours IS NOT NULL OR e.monthly_checkins IS NOT NULL)';
+const USAGE_SINCE = 'CASE WHEN p.usage_period_start >= $monthStart AND p.usage_as_of IS NOT NULL THEN max($monthStart, p.usage_as_of) ELSE $monthStart END';
+const PASS_SINCE = 'coalesce(p.usage_as_of, p.updated_at)';
+/**
+ * Sessions of `owner` that overlap [since, at). The end of an open session
+ * is written exactly as in the indexes of migration 8, so SQLite visits only
+ * the sessions ending after `since`.
+ */
+const SESSIONS_SINCE = (owner: string, since: string): string =>
+  `checkin_sessions WHERE ${owner} AND coalesce(closed_at, 9007199254740991) > (${since}) AND opened_at < $at`;
+const CHECKED_IN_MS = (since: string): string => `coalesce(sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, (${since})))), 0)`;
 
 const parseHolidays = (json: string): SiteSettings['holidays'] => {
   const value: unknown = JSON.parse(json);
@@ -140,6 +200,34 @@ interface SettingsRow {
   kiosk_registration: SiteSettings['kioskRegistration'];
 }
 
+/**
+ * One statement per read: each statement costs a few µs of its own
+ * (bind, step, crossing into JavaScript), so the plan-usage and
+ * time-pass sums are subqueries, run only for the rows that need them.
+ * The credential and entitlement indexes cover their columns
+ * (migration 8), so the read touches as few pages as it can. The
+ * planner would take the unique open-session index (one row for sure)
+ * and then read the table for two columns; the covering one answers
+ * from the index alone.
+ */
+export const CANDIDATES_SQL = `
+        SELECT p.id, p.kind, p.status, p.always_allowed, p.extended_unlock, p.lockdown_override, p.network_checkin,
+               p.expected_arrival, p.updated_at, p.usage_period_start, p.usage_checkins, p.usage_minutes, p.usage_as_of,
+               c.id, c.kind, c.status, c.valid_from, c.valid_to,
+               s.id, s.opened_at,
+               e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours, e.monthly_checkins, e.doors,
+               x.started_at,
+               CASE WHEN ${LIMITED} THEN (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
+               CASE WHEN ${LIMITED} THEN (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) END,
+               CASE WHEN e.minutes_left IS NOT NULL THEN (SELECT ${CHECKED_IN_MS(PASS_SINCE)} FROM ${SESSIONS_SINCE('entitlement_id = e.id', PASS_SINCE)}) END
+        FROM sync_state st
+        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = $lookup
+        JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
+        LEFT JOIN checkin_sessions s INDEXED BY checkin_sessions_open_cover ON s.person_id = p.id AND s.closed_at IS NULL
+        LEFT JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = p.id
+        LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
+        WHERE st.id = 1`;
+
 export class CredentialCache {
   readonly writer: CacheWriter;
   readonly #db: Db;
@@ -157,34 +245,7 @@ export class CredentialCache {
     // Every query names the generation through sync_state, so a swap (one
     // UPDATE of sync_state.gen) switches them all at once.
     this.#stmts = {
-      candidates: db.prepare<[Buffer], CandidateRow>(`
-        SELECT p.id AS person_id, p.kind AS person_kind, p.status AS person_status, p.always_allowed,
-               p.extended_unlock, p.lockdown_override, p.network_checkin, p.expected_arrival, p.updated_at,
-               p.usage_period_start, p.usage_checkins, p.usage_minutes, p.usage_as_of,
-               c.id AS credential_id, c.kind AS credential_kind, c.status AS credential_status,
-               c.valid_from AS credential_valid_from, c.valid_to AS credential_valid_to,
-               s.id AS session_id, s.opened_at AS session_opened_at
-        FROM sync_state st
-        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = ?
-        JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
-        LEFT JOIN checkin_sessions s ON s.person_id = p.id AND s.closed_at IS NULL
-        WHERE st.id = 1`),
-      entitlements: db.prepare<[string], EntitlementRow>(`
-        SELECT e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours, e.monthly_checkins, e.doors,
-               x.started_at
-        FROM sync_state st JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = ?
-        LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
-        WHERE st.id = 1`),
-      // Check-ins opened since \`since\`, and checked-in time inside [since, at): open sessions count up to now.
-      usage: db.prepare<{ person: string; since: number; at: number }, UsageRow>(`
-        SELECT sum(opened_at >= $since) AS checkins,
-               sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, $since))) AS ms
-        FROM checkin_sessions
-        WHERE person_id = $person AND coalesce(closed_at, $at) > $since AND opened_at < $at`),
-      consumed: db.prepare<{ entitlement: string; since: number; at: number }, UsageRow>(`
-        SELECT 0 AS checkins, sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, $since))) AS ms
-        FROM checkin_sessions
-        WHERE entitlement_id = $entitlement AND coalesce(closed_at, $at) > $since AND opened_at < $at`),
+      candidates: db.prepare<{ lookup: Buffer; at: number; monthStart: number }, CandidateRow>(CANDIDATES_SQL).raw(true),
       presence: db.prepare<[string, string], { inside: number; changed_at: number }>(
         `SELECT inside, changed_at FROM area_presence WHERE person_id = ? AND area = ?`,
       ),
@@ -218,8 +279,18 @@ export class CredentialCache {
    * key. The namespace is part of the keyed hash, so a card can never match a PIN.
    */
   candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
-    const rows = this.#stmts.candidates.all(lookup);
-    return rows.map((r) => this.#candidate(r, context));
+    const rows = this.#stmts.candidates.all({ lookup, at: context.at, monthStart: context.monthStart });
+    const found: Candidate[] = [];
+    // The join is nested loops with the credential outermost, so the rows of
+    // one credential (one per entitlement) are adjacent; sorting them would
+    // cost a sorter per read.
+    for (let i = 0; i < rows.length; ) {
+      let end = i + 1;
+      while (end < rows.length && rows[end]![Col.CredentialId] === rows[i]![Col.CredentialId]) end++;
+      found.push(this.#candidate(rows, i, end, context));
+      i = end;
+    }
+    return found;
   }
 
   /**
@@ -249,60 +320,63 @@ export class CredentialCache {
     }));
   }
 
-  #candidate(r: CandidateRow, context: CandidateContext): Candidate {
-    const { at, monthStart } = context;
-    // A time pass's minutesLeft is as of the last sync of the person; time
-    // checked in on it since then is consumed locally.
-    const minutesAsOf = r.usage_as_of ?? r.updated_at;
-    const entitlements = this.#stmts.entitlements.all(r.person_id).map((e) => ({
-      id: e.id,
-      kind: e.kind,
-      validFrom: e.valid_from,
-      validTo: e.valid_to,
-      minutesLeft:
-        e.minutes_left === null
-          ? null
-          : e.minutes_left - Math.ceil((this.#stmts.consumed.get({ entitlement: e.id, since: minutesAsOf, at })?.ms ?? 0) / 60_000),
-      monthlyHours: e.monthly_hours,
-      monthlyCheckins: e.monthly_checkins,
-      doors: parseDoors(e.doors),
-      startedAt: e.started_at,
-    }));
-    // Usage is only looked up for people whose plan has a limit: the common
-    // case (no limits) costs no query on the path from card to door.
+  /** The candidate of rows [from, to), which share one credential (and so one person). */
+  #candidate(rows: readonly CandidateRow[], from: number, to: number, context: CandidateContext): Candidate {
+    const r = rows[from]!;
+    const entitlements: EntitlementFacts[] = [];
+    // Counted by the statement on the rows of limited plans only: the common
+    // case (no limits) costs no sum on the path from card to door.
+    let local: { checkins: number; ms: number } | null = null;
+    for (let i = from; i < to; i++) {
+      const e = rows[i]!;
+      const id = e[Col.EntitlementId];
+      const kind = e[Col.EntitlementKind];
+      if (id === null || kind === null) continue;
+      const minutesLeft = e[Col.MinutesLeft];
+      if (local === null && e[Col.UsedCheckins] !== null) local = { checkins: e[Col.UsedCheckins] ?? 0, ms: e[Col.UsedMs] ?? 0 };
+      entitlements.push({
+        id,
+        kind,
+        validFrom: e[Col.EntitlementValidFrom],
+        validTo: e[Col.EntitlementValidTo],
+        minutesLeft: minutesLeft === null ? null : minutesLeft - Math.ceil((e[Col.PassUsedMs] ?? 0) / 60_000),
+        monthlyHours: e[Col.MonthlyHours],
+        monthlyCheckins: e[Col.MonthlyCheckins],
+        doors: parseDoors(e[Col.Doors]),
+        startedAt: e[Col.StartedAt],
+      });
+    }
     let usage = { checkins: 0, minutes: 0 };
-    if (entitlements.some((e) => e.monthlyHours !== null || e.monthlyCheckins !== null)) {
-      // The cloud's counters count while they are for this month; local
-      // check-ins after the instant they were computed are added to them.
-      const cloudCounts = r.usage_period_start !== null && r.usage_period_start >= monthStart && r.usage_as_of !== null;
-      const since = cloudCounts ? Math.max(monthStart, r.usage_as_of ?? monthStart) : monthStart;
-      const local = this.#stmts.usage.get({ person: r.person_id, since, at });
+    if (local !== null) {
+      const periodStart = r[Col.UsagePeriodStart];
+      const cloudCounts = periodStart !== null && periodStart >= context.monthStart && r[Col.UsageAsOf] !== null;
       usage = {
-        checkins: (cloudCounts ? (r.usage_checkins ?? 0) : 0) + (local?.checkins ?? 0),
-        minutes: (cloudCounts ? (r.usage_minutes ?? 0) : 0) + Math.floor((local?.ms ?? 0) / 60_000),
+        checkins: (cloudCounts ? (r[Col.UsageCheckins] ?? 0) : 0) + local.checkins,
+        minutes: (cloudCounts ? (r[Col.UsageMinutes] ?? 0) : 0) + Math.floor(local.ms / 60_000),
       };
     }
-    const presence = context.area === null ? undefined : this.#stmts.presence.get(r.person_id, context.area);
+    const presence = context.area === null ? undefined : this.#stmts.presence.get(r[Col.PersonId], context.area);
+    const sessionId = r[Col.SessionId];
     return {
       person: {
-        id: r.person_id,
-        kind: r.person_kind,
-        status: r.person_status,
-        alwaysAllowed: r.always_allowed === 1,
-        extendedUnlock: r.extended_unlock === 1,
-        lockdownOverride: r.lockdown_override === 1,
-        networkCheckin: r.network_checkin === 1,
-        expectedArrival: r.expected_arrival,
+        id: r[Col.PersonId],
+        kind: r[Col.PersonKind],
+        status: r[Col.PersonStatus],
+        alwaysAllowed: r[Col.AlwaysAllowed] === 1,
+        extendedUnlock: r[Col.ExtendedUnlock] === 1,
+        lockdownOverride: r[Col.LockdownOverride] === 1,
+        networkCheckin: r[Col.NetworkCheckin] === 1,
+        expectedArrival: r[Col.ExpectedArrival],
       },
       credential: {
-        id: r.credential_id,
-        kind: r.credential_kind,
-        status: r.credential_status,
-        validFrom: r.credential_valid_from,
-        validTo: r.credential_valid_to,
+        id: r[Col.CredentialId],
+        kind: r[Col.CredentialKind],
+        status: r[Col.CredentialStatus],
+        validFrom: r[Col.CredentialValidFrom],
+        validTo: r[Col.CredentialValidTo],
       },
       entitlements,
-      openSession: r.session_id === null ? null : { id: r.session_id, openedAt: r.session_opened_at ?? 0 },
+      openSession: sessionId === null ? null : { id: sessionId, openedAt: r[Col.SessionOpenedAt] ?? 0 },
       usage,
       areaPresence: presence === undefined ? null : { inside: presence.inside === 1, changedAt: presence.changed_at },
     };

@@ -393,4 +393,27 @@ export const migrations: readonly string[] = [
   CREATE UNIQUE INDEX wifi_devices_open_session ON wifi_devices (nas, acct_session_id) WHERE stopped_at IS NULL;
   CREATE INDEX wifi_devices_open_by_person ON wifi_devices (person_id, mac) WHERE stopped_at IS NULL;
   `,
+  /* Indexes for the decision path */ `
+  -- A read looks up the credential by its keyed hash and the owner's
+  -- entitlements by person. With every column the decision needs in the
+  -- index itself, each is one B-tree descent instead of an index descent
+  -- plus a table descent per row: fewer pages touched per read, which is
+  -- what a read costs once the cache no longer fits in memory.
+  DROP INDEX cache_credentials_by_lookup;
+  CREATE INDEX cache_credentials_by_lookup ON cache_credentials (gen, lookup, person_id, id, kind, status, valid_from, valid_to);
+  DROP INDEX cache_entitlements_by_person;
+  CREATE INDEX cache_entitlements_by_person
+    ON cache_entitlements (gen, person_id, id, kind, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors);
+  -- The open session of a person, with the columns a read needs (the unique
+  -- index above it stays: it is what keeps one open session per person).
+  CREATE INDEX checkin_sessions_open_cover ON checkin_sessions (person_id, id, opened_at) WHERE closed_at IS NULL;
+  -- Plan usage this month and the minutes a time pass used since its last
+  -- sync sum the sessions that end after an instant (open ones end "never").
+  -- Keyed by that end, a read visits only those, however long the person's
+  -- history; without the second, every read of a time-pass holder scanned
+  -- the whole session table.
+  CREATE INDEX checkin_sessions_by_person_end ON checkin_sessions (person_id, coalesce(closed_at, 9007199254740991));
+  CREATE INDEX checkin_sessions_by_entitlement_end ON checkin_sessions (entitlement_id, coalesce(closed_at, 9007199254740991))
+    WHERE entitlement_id IS NOT NULL;
+  `,
 ];

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { CredentialCache } from '../../daemon/store/cache.js';
+import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
@@ -96,6 +96,76 @@ describe('SQLite store', () => {
     expect(() => cache.applySnapshot(broken, 2)).toThrow();
     expect(cache.version()).toBe(1);
     expect(cache.candidates(hasher.lookupOf('card', '111')).map((c) => c.person.id)).toEqual(['a']);
+  });
+
+  it('gives each matching credential its owner, its open session and every entitlement of the owner, from one read', () => {
+    const cache = new CredentialCache(db, hasher);
+    const day = 86_400_000;
+    cache.applySnapshot(
+      datasetSchema.parse({
+        schema: 'gatehouse.dataset/1',
+        version: 1,
+        people: [
+          {
+            id: 'a',
+            kind: 'member',
+            name: 'A',
+            status: 'active',
+            credentials: [
+              { id: 'a-card', kind: 'card', value: '111' },
+              { id: 'a-pin', kind: 'pin', value: '24680' },
+            ],
+            entitlements: [
+              { id: 'a-plan', kind: 'plan', name: 'Flex', monthlyHours: 40, doors: ['front'] },
+              { id: 'a-day', kind: 'day_pass', name: 'Day', validFrom: new Date(day).toISOString(), validTo: new Date(30 * day).toISOString() },
+              { id: 'a-time', kind: 'time_pass', name: '10 h', minutesLeft: 600 },
+            ],
+          },
+          // Shares the PIN with a: both candidates come back (the engine refuses the code to both).
+          { id: 'b', kind: 'visitor', name: 'B', status: 'active', credentials: [{ id: 'b-code', kind: 'visitor_code', value: '24680' }] },
+        ],
+      }),
+      1,
+    );
+    db.prepare(`INSERT INTO checkin_sessions (id, person_id, opened_at, source, open_event_id) VALUES ('s-1', 'a', 5, 'door', 'e-1')`).run();
+
+    const byCard = cache.candidates(hasher.lookupOf('card', '111'), { at: 10 * day, monthStart: 0, area: null });
+    expect(byCard).toHaveLength(1);
+    expect(byCard[0]).toMatchObject({ person: { id: 'a', kind: 'member' }, credential: { id: 'a-card', kind: 'card', status: 'active' }, openSession: { id: 's-1', openedAt: 5 } });
+    expect(byCard[0]!.entitlements.map((e) => [e.id, e.kind]).sort()).toEqual([
+      ['a-day', 'day_pass'],
+      ['a-plan', 'plan'],
+      ['a-time', 'time_pass'],
+    ]);
+    expect(byCard[0]!.entitlements.find((e) => e.id === 'a-plan')).toMatchObject({ monthlyHours: 40, doors: ['front'], minutesLeft: null });
+    expect(byCard[0]!.entitlements.find((e) => e.id === 'a-day')).toMatchObject({ validFrom: day, validTo: 30 * day });
+
+    const byCode = cache.candidates(hasher.lookupOf('keypad', '24680'), { at: 10 * day, monthStart: 0, area: null });
+    expect(byCode.map((c) => [c.person.id, c.credential.id, c.entitlements.length]).sort()).toEqual([
+      ['a', 'a-pin', 3],
+      ['b', 'b-code', 0],
+    ]);
+    expect(byCode.find((c) => c.person.id === 'b')?.openSession).toBeNull();
+  });
+
+  it('reads a candidate through indexes only: no table scan, however long the session history', () => {
+    new CredentialCache(db, hasher);
+    const plan = db
+      .prepare<{ lookup: Buffer; at: number; monthStart: number }, { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
+      .all({ lookup: Buffer.alloc(32), at: 1, monthStart: 0 })
+      .map((row) => row.detail);
+    expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual([]);
+    // The credential and the entitlements come from covering indexes, the
+    // sums over sessions from the indexes keyed by when a session ends.
+    expect(plan).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^SEARCH c USING COVERING INDEX cache_credentials_by_lookup/),
+        expect.stringMatching(/^SEARCH e USING COVERING INDEX cache_entitlements_by_person/),
+        expect.stringMatching(/^SEARCH s USING (COVERING )?INDEX checkin_sessions_open_cover/),
+        expect.stringMatching(/^SEARCH checkin_sessions USING INDEX checkin_sessions_by_person_end/),
+        expect.stringMatching(/^SEARCH checkin_sessions USING INDEX checkin_sessions_by_entitlement_end/),
+      ]),
+    );
   });
 
   it('skips a malformed credential value and names it by id only', () => {
