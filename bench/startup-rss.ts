@@ -2,7 +2,8 @@
  * Process start to ready, and resident memory, of the daemon with N people
  * already cached: the database is filled first (not measured), then the
  * daemon is timed from spawn until its control socket answers, and its RSS
- * is read from /proc after 500 simulated reads.
+ * is read from /proc after 500 simulated reads. The daemon runs with the
+ * Node flags of the systemd unit (daemon-flags.ts).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { openDatabase } from '../daemon/store/database.js';
 import { CredentialCache } from '../daemon/store/cache.js';
 import { CredentialHasher } from '../daemon/store/credential-hash.js';
 import { tempDir } from '../test/support/temp-dir.js';
+import { deployedNodeFlags } from './daemon-flags.js';
 
 const root = join(import.meta.dirname, '..');
 
@@ -44,7 +46,7 @@ export async function measureStartupAndRss(people: number): Promise<{ startupMs:
     new CredentialCache(db, new CredentialHasher(Buffer.from(TEST_SITE_KEY, 'base64'))).applySnapshot(dataset, Date.now());
     db.close();
     const socket = join(dir.path, 'control.sock');
-    const run = () => spawn(process.execPath, [join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], { stdio: 'ignore' });
+    const run = () => spawn(process.execPath, [...deployedNodeFlags(), join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], { stdio: 'ignore' });
     const stop = async (child: ReturnType<typeof run>) => {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r(undefined) : child.once('exit', r)));
