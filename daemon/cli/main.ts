@@ -29,7 +29,8 @@ Commands:
                           the running daemon, or directly to the database when none runs;
                           --force also accepts a version not newer than the cache's
   sync status             cache version, last sync, age, snapshot in progress, rejected messages
-  sync request            ask the cloud for a full snapshot now (also: sync resync, resync)
+  sync request            ask the cloud for a full snapshot now and follow it until it is in
+                          force, with progress; gives up waiting after 2 min (also: resync)
   tail                    follow decisions live (Ctrl-C to stop)
   lookup card|pin [VALUE] whose card or PIN it is and which passes apply; without VALUE it
                           is read from stdin (no echo, stays out of shell history); never printed

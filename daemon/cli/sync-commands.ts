@@ -19,6 +19,7 @@ import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase } from '../store/database.js';
 import { SyncRejectedError, type AppliedSnapshot, type ImportJob, type SyncStatus } from '../sync/sync-engine.js';
+import type { SnapshotRequestOutcome } from '../sync/sync-link.js';
 import { SyncService } from '../sync/sync-service.js';
 import type { CliOptions } from './main.js';
 
@@ -52,19 +53,29 @@ function daemonListening(socket: string): Promise<boolean> {
   });
 }
 
-/** One progress line, rewritten in place on a terminal, every few seconds otherwise. */
-function progressPrinter(file: string): { update(job: ImportJob | null): void; end(): void } {
+/** How far a snapshot has come: chunks received (of how many, once known) and people staged. */
+interface SnapshotProgress {
+  readonly chunksReceived: number;
+  readonly chunks: number | null;
+  readonly people: number;
+}
+
+const progressOfImport = (job: ImportJob | null): SnapshotProgress | null =>
+  job === null || job.state !== 'running' ? null : { chunksReceived: job.chunks.received, chunks: job.chunks.total, people: job.people };
+
+/** One progress line on stderr, rewritten in place on a terminal, every few seconds otherwise. */
+function progressPrinter(label: string): { update(progress: SnapshotProgress | null): void; end(): void } {
   const tty = process.stderr.isTTY;
   let lastPrinted = 0;
   let shown = false;
   return {
-    update(job) {
-      if (job === null || job.state !== 'running') return;
+    update(progress) {
+      if (progress === null) return;
       const now = Date.now();
       if (!tty && now - lastPrinted < 2_000) return;
       lastPrinted = now;
-      const chunks = job.chunks.total === null ? 'reading' : `chunk ${job.chunks.received}/${job.chunks.total}`;
-      const line = `importing ${file}: ${chunks}, ${job.people.toLocaleString('en')} people staged`;
+      const chunks = progress.chunks === null ? 'reading' : `chunk ${progress.chunksReceived}/${progress.chunks}`;
+      const line = `${label}: ${chunks}, ${progress.people.toLocaleString('en')} people staged`;
       process.stderr.write(tty ? `\r${line}\u001b[K` : `${line}\n`);
       shown = true;
     },
@@ -93,12 +104,12 @@ export async function syncImportCommand(options: CliOptions, file: string): Prom
 
 async function importViaDaemon(socket: string, path: string, force: boolean): Promise<number> {
   const { job } = (await ask(socket, { op: 'sync-import', path, force })) as { job: number };
-  const progress = progressPrinter(path);
+  const progress = progressPrinter(`importing ${path}`);
   for (;;) {
     const status = (await ask(socket, { op: 'sync-status' })) as SyncStatus;
     const current = status.import?.id === job ? status.import : null;
     if (current === null) throw new Error('the daemon lost track of the import (restarted?)');
-    progress.update(current);
+    progress.update(progressOfImport(current));
     if (current.state !== 'running') {
       progress.end();
       if (current.result !== null) {
@@ -117,8 +128,8 @@ async function importDirectly(loaded: LoadedConfig, path: string, force: boolean
   const db = openDatabase(config.store.path);
   const logger = createLogger('warn', pino.destination({ dest: 2, sync: true }));
   const sync = new SyncService({ config, cache: new CredentialCache(db, new CredentialHasher(loaded.siteKey)), logger, bootId: randomUUID(), transport: null });
-  const progress = progressPrinter(path);
-  const timer = setInterval(() => progress.update(sync.engine.importJob), POLL_MS);
+  const progress = progressPrinter(`importing ${path}`);
+  const timer = setInterval(() => progress.update(progressOfImport(sync.engine.importJob)), POLL_MS);
   try {
     sync.engine.start();
     let code = 0;
@@ -151,10 +162,55 @@ export async function syncStatusCommand(options: CliOptions): Promise<number> {
   return 0;
 }
 
-export async function syncRequestCommand(options: CliOptions): Promise<number> {
-  await ask(load(options).config.control.socket, { op: 'sync-request' });
-  console.log('snapshot requested from the cloud');
-  return 0;
+/** What the daemon answers to sync-request. */
+export interface SyncRequestAnswer {
+  readonly outcome: SnapshotRequestOutcome;
+  readonly version: number;
+  readonly snapshotsApplied: number;
+}
+
+/** How long `resync` follows the answer before it gives up waiting (the daemon keeps waiting). */
+const RESYNC_WAIT_MS = 120_000;
+
+/**
+ * `gatehouse resync`: ask the cloud for a snapshot, then follow it until it
+ * is in force, with a progress line (chunks received, people staged).
+ * Decisions go on from the old data all along. Exit 0 once a new snapshot
+ * is applied, 1 if none arrives in time.
+ */
+export async function syncRequestCommand(options: CliOptions, waitMs = RESYNC_WAIT_MS): Promise<number> {
+  const socket = load(options).config.control.socket;
+  const answer = (await ask(socket, { op: 'sync-request' })) as SyncRequestAnswer;
+  const o = answer.outcome;
+  const said =
+    o.kind === 'sent'
+      ? `snapshot requested from the cloud (request ${o.requestId}); the cache is at version ${answer.version}`
+      : o.kind === 'throttled'
+        ? `snapshot requests are rate-limited: this one goes out in ${Math.ceil(o.inMs / 1000)} s by itself`
+        : 'not connected to the broker: the request goes out when the link is back (see gatehouse status)';
+  if (options.json) console.log(JSON.stringify(answer));
+  else console.log(said);
+
+  const progress = progressPrinter('receiving the snapshot');
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    const status = (await ask(socket, { op: 'sync-status' })) as SyncStatus;
+    if (status.applied.snapshots > answer.snapshotsApplied) {
+      progress.end();
+      if (options.json) console.log(JSON.stringify({ applied: true, version: status.version, snapshotId: status.snapshotId }));
+      else console.log(`snapshot ${status.snapshotId ?? ''} applied: the cache is at version ${status.version}`);
+      return 0;
+    }
+    const r = status.receiving;
+    progress.update(r === null ? null : { chunksReceived: r.chunksReceived, chunks: r.chunks, people: r.people });
+    if (Date.now() > deadline) {
+      progress.end();
+      const rejection = status.lastRejection === null ? '' : `; last rejected message: ${status.lastRejection.reason} (${status.lastRejection.detail})`;
+      console.error(`no snapshot applied within ${Math.round(waitMs / 1000)} s${rejection}. The daemon keeps deciding from version ${status.version} and applies the snapshot whenever it comes.`);
+      return 1;
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+  }
 }
 
 const age = (s: number | null): string => (s === null ? 'never synced' : s < 120 ? `${s}s old` : s < 7200 ? `${Math.round(s / 60)}m old` : `${Math.round(s / 3600)}h old`);

@@ -876,9 +876,13 @@ export class Gateway {
         return this.#startImport(request.path, request.force);
       case 'sync-status':
         return this.sync.status();
-      case 'sync-request':
-        if (!this.sync.requestSnapshot('command')) throw new Error('no broker or no cloud keys configured: there is nobody to ask for a snapshot');
-        return { requested: true };
+      case 'sync-request': {
+        const before = this.sync.status();
+        const outcome = this.sync.requestSnapshot('command');
+        if (outcome === null) throw new Error('no broker or no cloud keys configured: there is nobody to ask for a snapshot');
+        // What the CLI needs to follow the answer: it is done once one more snapshot was applied.
+        return { outcome, version: before.version, snapshotsApplied: before.applied.snapshots };
+      }
       case 'kiosk-pair':
       case 'kiosk-list':
       case 'kiosk-revoke':

@@ -49,6 +49,16 @@ export interface SyncLinkOptions {
 const STATE_DEBOUNCE_MS = 250;
 const REQUEST_BURST = 3;
 
+/**
+ * What became of a snapshot request: published; held back by the rate limit
+ * (sent by itself when a token frees up); or waiting for a broker connection
+ * (every new connection asks anyway).
+ */
+export type SnapshotRequestOutcome =
+  | { readonly kind: 'sent'; readonly requestId: string }
+  | { readonly kind: 'throttled'; readonly inMs: number }
+  | { readonly kind: 'not-connected' };
+
 export class SyncLink {
   readonly #o: SyncLinkOptions;
   readonly #log: Logger;
@@ -100,8 +110,8 @@ export class SyncLink {
     this.#checkTimer = null;
   }
 
-  /** Ask the cloud for a full snapshot (also the hook for the signed sync.resync command). */
-  requestSnapshot(reason: SnapshotRequestReason): void {
+  /** Ask the cloud for a full snapshot (also the hook for the signed sync.resync command). Says what became of the request. */
+  requestSnapshot(reason: SnapshotRequestReason): SnapshotRequestOutcome {
     const wait = this.#waitForToken();
     if (wait > 0) {
       if (this.#pending === null) {
@@ -113,9 +123,9 @@ export class SyncLink {
         timer.unref();
         this.#pending = { reason, timer };
       }
-      return;
+      return { kind: 'throttled', inMs: wait };
     }
-    if (this.#o.transport.state !== 'connected') return; // the next connection asks anyway
+    if (this.#o.transport.state !== 'connected') return { kind: 'not-connected' }; // the next connection asks anyway
     this.#tokens--;
     this.#lastRequestAt = this.#now();
     const request: SyncRequest = {
@@ -133,6 +143,7 @@ export class SyncLink {
       this.#log.debug({ err: error, reason }, 'snapshot request not delivered; the next connection asks again');
     });
     this.#scheduleState();
+    return { kind: 'sent', requestId: request.requestId };
   }
 
   /** The retained report on sync/state, from the engine's status. */

@@ -15,7 +15,7 @@ import { assertDemoKeyConfinedToDemo } from './demo-key.js';
 import type { SnapshotRequestReason } from './messages.js';
 import { isSignedSnapshotFile, readLines } from './snapshot-file.js';
 import { SyncEngine, type AppliedSnapshot, type StalenessRules, type SyncStatus } from './sync-engine.js';
-import { SyncLink, type SyncTransport } from './sync-link.js';
+import { SyncLink, type SnapshotRequestOutcome, type SyncTransport } from './sync-link.js';
 
 /** Without a cloud section there is no message size limit in the config; seed files still need one per line. */
 const DEFAULT_MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
@@ -99,11 +99,10 @@ export class SyncService {
     await this.engine.stop();
   }
 
-  /** Ask the cloud for a snapshot now (operator command, or the signed sync.resync command). Without a broker, nothing happens. */
-  requestSnapshot(reason: SnapshotRequestReason = 'command'): boolean {
-    if (this.#link === null) return false;
-    this.#link.requestSnapshot(reason);
-    return true;
+  /** Ask the cloud for a snapshot now (operator command, or the signed sync.resync command). Null without a broker: nobody to ask. */
+  requestSnapshot(reason: SnapshotRequestReason = 'command'): SnapshotRequestOutcome | null {
+    if (this.#link === null) return null;
+    return this.#link.requestSnapshot(reason);
   }
 
   /** The hook for remote commands (cloud/command-executor requestResync): a free-form detail, always reason "command". */

@@ -16,6 +16,7 @@ import { waitFor } from '../support/pty.js';
 import { demo, memoryLogger } from '../support/site.js';
 import { demoDataset, signerOf, strayRows, writeSyncSite } from '../support/sync.js';
 import { tempDir } from '../support/temp-dir.js';
+import { runCli } from '../support/daemon-process.js';
 import { join } from 'node:path';
 
 const key = cloudKey('cloud-2026');
@@ -112,6 +113,22 @@ describe('cache sync over MQTT', () => {
     expect(syncStateSchema.parse(JSON.parse(late.messages[0]?.payload ?? '{}'))).toMatchObject({ version: 7, state: 'idle', stale: false, gatewayId: 'gw1' });
     await late.close();
     await waitFor(() => strayRows(join(dir.path, 'gatehouse.db')) === 0, 'the replaced generation collected', WAIT);
+  });
+
+  it('gatehouse resync asks for a snapshot and follows it until it is in force', async () => {
+    const config = writeSyncSite(dir.path, key, { brokerUrl: broker.url });
+    gateway = await Gateway.start(loadConfig(config), memoryLogger('warn').logger, '0.0.0-sync');
+    const g = gateway;
+    await waitFor(() => g.cache.version() === 5, 'the boot snapshot', WAIT);
+    // The cloud has moved on without a delta; the technician asks for everything.
+    cloud.data.version = 8;
+    const result = await runCli(['resync', '--config', config]);
+    expect(result.stderr).not.toMatch(/no snapshot applied/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/^snapshot requested from the cloud \(request [0-9a-f-]{36}\); the cache is at version 5$/m);
+    expect(result.stdout).toMatch(/^snapshot \S+ applied: the cache is at version 8$/m);
+    expect(cloud.requests.at(-1)).toMatchObject({ reason: 'command', haveVersion: 5 });
+    expect(g.cache.version()).toBe(8);
   });
 
   it('a delta that skips versions makes it ask for a snapshot, and it recovers', async () => {
