@@ -48,6 +48,8 @@ export interface PtyLatency {
   readonly p99: number;
   readonly max: number;
   readonly n: number;
+  /** Every counted sample in ms, in the order taken (to pool runs or split by load phase). */
+  readonly samples: readonly number[];
 }
 
 /** Load run beside the measurement: sampling goes on until done() (and at least minSamples). */
@@ -65,7 +67,7 @@ export interface E2eOptions {
   readonly beforeStart?: (configDir: string) => Promise<void> | void;
   /** Starts a load once the daemon is up; with a load, `samples` is the minimum and sampling runs until it is done. */
   readonly load?: (configDir: string) => Promise<BenchLoad>;
-  /** Extra node flags for the daemon (e.g. --cpu-prof while investigating). */
+  /** Extra node flags for the daemon; default from BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
   readonly nodeArgs?: readonly string[];
 }
 
@@ -84,7 +86,10 @@ readers:
 ${options.configExtra ?? ''}`,
     );
     await options.beforeStart?.(dir.path);
-    daemon = spawn(process.execPath, [...(options.nodeArgs ?? []), join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], {
+    const nodeArgs = options.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+    // BENCH_DAEMON_MAIN: another build's main.js, for A/B runs in one sitting.
+    const main = process.env.BENCH_DAEMON_MAIN ?? join(root, 'dist/daemon/cli/main.js');
+    daemon = spawn(process.execPath, [...nodeArgs, main, 'run', '--config', config], {
       stdio: 'ignore',
     });
     // The boot state: the relay is written locked as soon as it opens.
@@ -93,14 +98,14 @@ ${options.configExtra ?? ''}`,
     const latencies: number[] = [];
     const more = (i: number): boolean => (load === undefined ? i < samples + WARM_UP : latencies.length < samples || !load.done());
     for (let i = 0; more(i); i++) {
-      const ms = await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON);
+      const { ms } = await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON);
       // Under a load, the load starts at once: no warm-up is skipped.
       if (i >= WARM_UP || load !== undefined) latencies.push(ms);
       load?.onSample?.();
       await pty.expect('relay', RELAY_OFF);
     }
     await load?.stop();
-    return summarize(latencies);
+    return { ...summarize(latencies), samples: latencies };
   } finally {
     daemon?.kill('SIGTERM');
     await new Promise((r) => (daemon === undefined || daemon.exitCode !== null ? r(undefined) : daemon.once('exit', r)));
@@ -135,11 +140,11 @@ export async function measurePtyEcho(samples: number, gapMs = 200): Promise<PtyL
     });
     const latencies: number[] = [];
     for (let i = 0; i < samples + WARM_UP; i++) {
-      const ms = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
+      const { ms } = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
       if (i >= WARM_UP) latencies.push(ms);
       await new Promise((r) => setTimeout(r, gapMs));
     }
-    return summarize(latencies);
+    return { ...summarize(latencies), samples: latencies };
   } finally {
     child.kill('SIGKILL');
     await pty.close();

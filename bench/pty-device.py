@@ -18,7 +18,8 @@ Then it answers one JSON command per stdin line with one JSON line:
       right after it returns, select()s on the `read` master and takes
       t1 when it is readable (before reading). Then reads on until `expect`
       has arrived (so a sample is never an unrelated byte).
-      -> {"ok": true, "ns": t1 - t0}
+      -> {"ok": true, "ns": t1 - t0, "t0": t0, "t1": t1} (CLOCK_MONOTONIC ns,
+      the clock of process.hrtime.bigint() in node, to line up with traces)
   {"op": "expect", "port": NAME, "bytes": HEX, "timeoutMs": N}
       Reads until `bytes` appears in what the port received since the last
       match, and consumes through it. -> {"ok": true}
@@ -94,7 +95,7 @@ def sample(ports, command):
     into.read_available()
     if not into.wait_for(bytes.fromhex(command["expect"]), time.monotonic() + timeout_s):
         return {"ok": False, "error": "unexpected answer", "got": into.received.hex()}
-    return {"ok": True, "ns": t1 - t0}
+    return {"ok": True, "ns": t1 - t0, "t0": t0, "t1": t1}
 
 
 def main():

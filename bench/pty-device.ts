@@ -13,8 +13,18 @@ const HELPER = join(import.meta.dirname, 'pty-device.py');
 interface Answer {
   readonly ok: boolean;
   readonly ns?: number;
+  readonly t0?: number;
+  readonly t1?: number;
   readonly error?: string;
   readonly got?: string;
+}
+
+/** One timed write-to-first-byte interval. */
+export interface PtySample {
+  readonly ms: number;
+  /** CLOCK_MONOTONIC ns (process.hrtime.bigint() in node) right after the write(2) and at the first byte: to line up with traces. */
+  readonly sentNs: number;
+  readonly firstByteNs: number;
 }
 
 export interface PtyDevices {
@@ -25,7 +35,7 @@ export interface PtyDevices {
    * that write(2) to the first byte arriving on `read`; resolves once
    * `expect` has arrived in full.
    */
-  sample(write: string, bytes: Buffer, read: string, expect: Buffer, timeoutMs?: number): Promise<number>;
+  sample(write: string, bytes: Buffer, read: string, expect: Buffer, timeoutMs?: number): Promise<PtySample>;
   /** Resolves once `bytes` arrived on `port` (since the last sample or expect). */
   expect(port: string, bytes: Buffer, timeoutMs?: number): Promise<void>;
   close(): Promise<void>;
@@ -59,7 +69,7 @@ export async function openPtyDevices(names: readonly string[]): Promise<PtyDevic
     paths: hello.ports,
     sample: async (write, bytes, read, expect, timeoutMs = 5000) => {
       const answer = await call({ op: 'sample', write, bytes: bytes.toString('hex'), read, expect: expect.toString('hex'), timeoutMs });
-      return (answer.ns ?? Number.NaN) / 1e6;
+      return { ms: (answer.ns ?? Number.NaN) / 1e6, sentNs: answer.t0 ?? Number.NaN, firstByteNs: answer.t1 ?? Number.NaN };
     },
     expect: async (port, bytes, timeoutMs = 10_000) => {
       await call({ op: 'expect', port, bytes: bytes.toString('hex'), timeoutMs });
