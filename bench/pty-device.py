@@ -26,7 +26,8 @@ Then it answers one JSON command per stdin line with one JSON line:
   {"op": "write", "port": NAME, "bytes": HEX} -> {"ok": true}
 
 Failures answer {"ok": false, "error": TEXT, "got": HEX}. EOF on stdin ends
-the helper.
+the helper. With PTY_DEVICE_LOG=FILE every sample answer is also appended
+to FILE (to line samples up with a trace of the process under test).
 """
 import gc
 import json
@@ -106,11 +107,16 @@ def main():
     print(json.dumps({"ports": {name: port.path for name, port in ports.items()}}), flush=True)
     # A collection between write and select would show up as the daemon's latency.
     gc.disable()
+    log_path = os.environ.get("PTY_DEVICE_LOG")
+    log = open(log_path, "a") if log_path else None
     for line in sys.stdin:
         command = json.loads(line)
         op = command["op"]
         if op == "sample":
             answer = sample(ports, command)
+            if log:
+                log.write(json.dumps(answer) + "\n")
+                log.flush()
         elif op == "expect":
             port = ports[command["port"]]
             deadline = time.monotonic() + command.get("timeoutMs", 10000) / 1000
