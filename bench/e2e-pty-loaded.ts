@@ -7,7 +7,7 @@
  * so every sample is taken under load (the report says how many overlapped
  * the drain).
  */
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
 import { sendControlRequest } from '../daemon/control/control-server.js';
 import type { GatewayStatusReport } from '../daemon/runtime/gateway.js';
@@ -33,21 +33,15 @@ async function status(socket: string): Promise<GatewayStatusReport> {
   return response.data as GatewayStatusReport;
 }
 
+/**
+ * With `people` = 0 there is no snapshot import: the drain alone is the load
+ * (to tell its share of the loaded figure from the import's).
+ */
 export async function measureE2ePtyLoaded(people: number, events: number, minSamples: number): Promise<LoadedLatency> {
   const broker = await createMosquitto();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
-  // The demo people stay in the new data set: the measured cards must still open the door.
-  const generated = generateDataset({ people, seed: 5, version: 1000 });
-  // Ids prefixed: the generator's ids (m-1001, c-1, ...) overlap the demo's.
-  const demoPeople = demoDataset(1000).people.map((p) => ({
-    ...p,
-    id: `demo-${p.id}`,
-    credentials: p.credentials.map((c) => ({ ...c, id: `demo-${c.id}` })),
-    entitlements: p.entitlements.map((e) => ({ ...e, id: `demo-${e.id}` })),
-  }));
-  const dataset = { ...generated, people: [...generated.people, ...demoPeople] };
-  const envelopes = signAll({ keyId: 'bench', privateKey }, snapshotChunks(dataset, { gatewayId: 'gw1', siteId: 'test', chunkBytes: 64 * 1024 }));
+  const envelopes = people === 0 ? null : snapshotEnvelopes(people, privateKey);
   let duringDrain = 0;
   let importS = Number.NaN;
   try {
@@ -57,7 +51,7 @@ cloud:
   publicKeys: [{ id: bench, key: ${JSON.stringify(pem)} }]
 `,
       beforeStart: (dir) => {
-        writeSnapshotFile(join(dir, 'snapshot.jsonl'), envelopes);
+        if (envelopes !== null) writeSnapshotFile(join(dir, 'snapshot.jsonl'), envelopes);
         // The backlog: events queued while the broker was away.
         const db = openDatabase(join(dir, 'gatehouse.db'));
         queueSampleEvents(db, new Journal(db, 'bench-backlog'), accessTopic('gatehouse/v1', 'gw1'), events);
@@ -67,9 +61,11 @@ cloud:
         const socket = join(dir, 'control.sock');
         const started = performance.now();
         await broker.start();
-        const answer = await sendControlRequest(socket, { op: 'sync-import', path: join(dir, 'snapshot.jsonl'), force: true });
-        if (!answer.ok) throw new Error(`sync-import: ${answer.error}`);
-        let importing = true;
+        if (envelopes !== null) {
+          const answer = await sendControlRequest(socket, { op: 'sync-import', path: join(dir, 'snapshot.jsonl'), force: true });
+          if (!answer.ok) throw new Error(`sync-import: ${answer.error}`);
+        }
+        let importing = envelopes !== null;
         let draining = true;
         let polling = true;
         let failure: Error | null = null;
@@ -107,4 +103,18 @@ cloud:
   } finally {
     await broker.dispose();
   }
+}
+
+function snapshotEnvelopes(people: number, privateKey: KeyObject): ReturnType<typeof signAll> {
+  // The demo people stay in the new data set: the measured cards must still open the door.
+  const generated = generateDataset({ people, seed: 5, version: 1000 });
+  // Ids prefixed: the generator's ids (m-1001, c-1, ...) overlap the demo's.
+  const demoPeople = demoDataset(1000).people.map((p) => ({
+    ...p,
+    id: `demo-${p.id}`,
+    credentials: p.credentials.map((c) => ({ ...c, id: `demo-${c.id}` })),
+    entitlements: p.entitlements.map((e) => ({ ...e, id: `demo-${e.id}` })),
+  }));
+  const dataset = { ...generated, people: [...generated.people, ...demoPeople] };
+  return signAll({ keyId: 'bench', privateKey }, snapshotChunks(dataset, { gatewayId: 'gw1', siteId: 'test', chunkBytes: 64 * 1024 }));
 }

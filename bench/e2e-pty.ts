@@ -1,56 +1,55 @@
 /**
- * Card-to-relay latency through the real daemon process: the last byte of an
- * RDM6300 frame written into a pty, to the first byte of the LCUS relay
- * command read from another pty. The baseline in the same run is a trivial
- * echo process on the same kind of ptys (the floor of pty + process hops),
- * and the frame's own transmission time at 9600 baud is the physical floor.
+ * Card-to-relay latency through the real daemon process, on kernel ptys.
+ *
+ * What is measured, per sample: bench/pty-device.py (a python3 process)
+ * holds the master side of two pty pairs made with os.openpty(); the daemon
+ * opens the slave sides (/dev/pts/N) as its RDM6300 reader and LCUS relay.
+ * The helper writes a whole 14-byte card frame into the reader's master in
+ * one write(2), reads time.monotonic_ns() right after it returns (t0),
+ * select()s on the relay's master and reads the clock again as soon as it is
+ * readable (t1). A sample is t1 - t0, kept only once the bytes that arrived
+ * are the relay's "energise" command. So it spans: the pty line discipline
+ * handing the frame to the daemon, the daemon's wake-up, serialport's read,
+ * framing, decision, journal-independent door command, serialport's write,
+ * the relay pty's line discipline, and the helper's own wake-up. Nothing
+ * relays between the ptys (no socat), and the bench process only sends the
+ * helper one command per sample, outside the timed interval.
+ *
+ * Between samples the helper waits for the relock command (pulse 200 ms), so
+ * every sample starts from a locked door with the daemon idle.
+ *
+ * The baseline in the same run (measurePtyEcho) is a trivial node process
+ * that answers every chunk it reads on one pty (serialport) with a relay
+ * command on another, timed by the same helper in the same way: the floor
+ * of two pty crossings, two process wake-ups and serialport's read and
+ * write path on this machine. The frame's transmission time at 9600 baud
+ * (frame_wire_ms) is the physical floor on a real reader, which a pty does
+ * not have: a real reader's last byte arrives 14.6 ms after its first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
-import { createPty, openHost, type HostPort, type PtyPair } from '../test/support/pty.js';
 import { writeSite } from '../test/support/site.js';
 import { tempDir } from '../test/support/temp-dir.js';
+import { openPtyDevices } from './pty-device.js';
 import { summarize } from './stats.js';
 
 const root = join(import.meta.dirname, '..');
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
 const CARDS = [Buffer.from([0x02, ...ascii('0E00466AD3F1'), 0x03]), Buffer.from([0x02, ...ascii('67003B51C6CB'), 0x03])];
+const RELAY_ON = Buffer.from([0xa0, 0x01, 0x01, 0xa2]);
 const RELAY_OFF = Buffer.from([0xa0, 0x01, 0x00, 0xa1]);
+/** First samples warm up JIT and caches and are not counted (without a load). */
+const WARM_UP = 5;
 
 export const FRAME_WIRE_MS = (14 * 10 * 1000) / 9600;
-
-/** Resolves on the next chunk received on `port` after this call, with its arrival time. */
-function nextChunkTime(port: HostPort, timeoutMs = 5000): Promise<number> {
-  const before = port.pending().length;
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const poll = (): void => {
-      if (port.pending().length > before) resolve(performance.now());
-      else if (performance.now() - started > timeoutMs) reject(new Error('no relay command'));
-      else setImmediate(poll);
-    };
-    poll();
-  });
-}
-
-async function writeTimed(port: HostPort, bytes: Buffer): Promise<number> {
-  await port.write(bytes);
-  return performance.now();
-}
-
-async function waitForBytes(port: HostPort, bytes: Buffer, timeoutMs = 10_000): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!port.pending().includes(bytes)) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${bytes.toString('hex')}`);
-    await new Promise((r) => setTimeout(r, 2));
-  }
-}
 
 export interface PtyLatency {
   readonly p50: number;
   readonly p99: number;
+  readonly max: number;
   readonly n: number;
+  /** Every counted sample in ms, in the order taken (to pool runs or split by load phase). */
+  readonly samples: readonly number[];
 }
 
 /** Load run beside the measurement: sampling goes on until done() (and at least minSamples). */
@@ -68,89 +67,86 @@ export interface E2eOptions {
   readonly beforeStart?: (configDir: string) => Promise<void> | void;
   /** Starts a load once the daemon is up; with a load, `samples` is the minimum and sampling runs until it is done. */
   readonly load?: (configDir: string) => Promise<BenchLoad>;
+  /** Extra node flags for the daemon; default from BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /** Daemon child process on ptys, optionally under a load. */
 export async function measureE2ePty(samples: number, options: E2eOptions = {}): Promise<PtyLatency> {
   const dir = tempDir('gatehouse-bench-');
-  const reader = await createPty(dir.path, 'rdm6300');
-  const relay = await createPty(dir.path, 'lcus');
+  const pty = await openPtyDevices(['reader', 'relay']);
   let daemon: ChildProcess | undefined;
   try {
     const config = writeSite(
       dir.path,
       `doors:
-  - { id: front, relay: { driver: lcus, path: ${relay.devicePath}, channel: 1 }, pulseMs: 200 }
+  - { id: front, relay: { driver: lcus, path: ${pty.paths.relay}, channel: 1 }, pulseMs: 200 }
 readers:
-  - { id: front-in, driver: rdm6300, path: ${reader.devicePath}, door: front, mode: entry, removalMs: 100 }
+  - { id: front-in, driver: rdm6300, path: ${pty.paths.reader}, door: front, mode: entry, removalMs: 100 }
 ${options.configExtra ?? ''}`,
     );
     await options.beforeStart?.(dir.path);
-    const relayHost = await openHost(relay.hostPath);
-    const readerHost = await openHost(reader.hostPath);
-    daemon = spawn(process.execPath, [join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], { stdio: 'ignore' });
-    await waitForBytes(relayHost, RELAY_OFF, 30_000);
+    const nodeArgs = options.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+    // BENCH_DAEMON_MAIN: another build's main.js, for A/B runs in one sitting.
+    const main = process.env.BENCH_DAEMON_MAIN ?? join(root, 'dist/daemon/cli/main.js');
+    daemon = spawn(process.execPath, [...nodeArgs, main, 'run', '--config', config], {
+      stdio: 'ignore',
+    });
+    // The boot state: the relay is written locked as soon as it opens.
+    await pty.expect('relay', RELAY_OFF, 30_000);
     const load = options.load === undefined ? undefined : await options.load(dir.path);
     const latencies: number[] = [];
-    const more = (i: number): boolean => (load === undefined ? i < samples + 5 : latencies.length < samples || !load.done());
+    const more = (i: number): boolean => (load === undefined ? i < samples + WARM_UP : latencies.length < samples || !load.done());
     for (let i = 0; more(i); i++) {
-      const arrival = nextChunkTime(relayHost);
-      const sent = await writeTimed(readerHost, CARDS[i % 2] as Buffer);
-      const received = await arrival;
-      // The first reads warm up JIT and caches (under a load, the load starts at once: no warm-up skipped).
-      if (i >= 5 || load !== undefined) latencies.push(received - sent);
+      const { ms } = await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON);
+      // Under a load, the load starts at once: no warm-up is skipped.
+      if (i >= WARM_UP || load !== undefined) latencies.push(ms);
       load?.onSample?.();
-      // Wait for the relock (pulse 200 ms) so every sample starts from a locked door.
-      await waitForBytes(relayHost, RELAY_OFF);
-      await relayHost.readBytes(relayHost.pending().length);
+      await pty.expect('relay', RELAY_OFF);
     }
     await load?.stop();
-    await relayHost.close();
-    await readerHost.close();
-    const s = summarize(latencies);
-    return { p50: s.p50, p99: s.p99, n: s.n };
+    return { ...summarize(latencies), samples: latencies };
   } finally {
     daemon?.kill('SIGTERM');
     await new Promise((r) => (daemon === undefined || daemon.exitCode !== null ? r(undefined) : daemon.once('exit', r)));
-    await reader.close();
-    await relay.close();
+    await pty.close();
     dir.remove();
   }
 }
 
-/** The floor: a process that copies every chunk from one pty to another, measured the same way. */
-export async function measurePtyEcho(samples: number): Promise<PtyLatency> {
-  const dir = tempDir('gatehouse-bench-');
-  const a: PtyPair = await createPty(dir.path, 'in');
-  const b: PtyPair = await createPty(dir.path, 'out');
+/**
+ * The floor: a node process that answers every chunk read on one pty with a
+ * relay command on another (serialport on both, like the daemon), timed the
+ * same way. `gapMs` between samples matches the daemon's cycle (it idles for
+ * the 200 ms pulse between reads), so both wake from the same idle state.
+ */
+export async function measurePtyEcho(samples: number, gapMs = 200): Promise<PtyLatency> {
+  const pty = await openPtyDevices(['in', 'out']);
   const echo = `
     import { SerialPort } from 'serialport';
-    const i = new SerialPort({ path: ${JSON.stringify(a.devicePath)}, baudRate: 9600 });
-    const o = new SerialPort({ path: ${JSON.stringify(b.devicePath)}, baudRate: 9600 });
-    i.on('data', (d) => o.write(Buffer.from([0xa0, 0x01, 0x01, 0xa2])));
-    o.on('open', () => process.stdout.write('ready\\n'));
+    const i = new SerialPort({ path: ${JSON.stringify(pty.paths.in)}, baudRate: 9600 });
+    const o = new SerialPort({ path: ${JSON.stringify(pty.paths.out)}, baudRate: 9600 });
+    i.on('data', () => o.write(Buffer.from(${JSON.stringify([...RELAY_ON])})));
+    let open = 0;
+    const ready = () => { if (++open === 2) process.stdout.write('ready\\n'); };
+    i.on('open', ready);
+    o.on('open', ready);
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', echo], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
   try {
-    await new Promise<void>((resolve) => child.stdout?.once('data', () => resolve()));
-    const inHost = await openHost(a.hostPath);
-    const outHost = await openHost(b.hostPath);
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.once('data', () => resolve());
+      child.once('exit', (code) => reject(new Error(`echo process exited (${code})`)));
+    });
     const latencies: number[] = [];
-    for (let i = 0; i < samples + 5; i++) {
-      const arrival = nextChunkTime(outHost);
-      const sent = await writeTimed(inHost, CARDS[i % 2] as Buffer);
-      const received = await arrival;
-      if (i >= 5) latencies.push(received - sent);
-      await new Promise((r) => setTimeout(r, 5));
+    for (let i = 0; i < samples + WARM_UP; i++) {
+      const { ms } = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
+      if (i >= WARM_UP) latencies.push(ms);
+      await new Promise((r) => setTimeout(r, gapMs));
     }
-    await inHost.close();
-    await outHost.close();
-    const s = summarize(latencies);
-    return { p50: s.p50, p99: s.p99, n: s.n };
+    return { ...summarize(latencies), samples: latencies };
   } finally {
     child.kill('SIGKILL');
-    await a.close();
-    await b.close();
-    dir.remove();
+    await pty.close();
   }
 }

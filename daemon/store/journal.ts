@@ -12,6 +12,7 @@
  */
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from './database.js';
+import { DepthCounters } from './journal-depth.js';
 
 export interface JournalEntry {
   readonly seq: number;
@@ -90,6 +91,18 @@ const toEntry = (r: Row): JournalEntry => ({
   ackedAt: r.acked_at,
 });
 
+/** [first, last] of each run of consecutive numbers, ascending (PUBACKs come nearly in seq order, so runs are long). */
+export function consecutiveRuns(values: readonly number[]): [number, number][] {
+  const sorted = [...values].sort((a, b) => a - b);
+  const runs: [number, number][] = [];
+  for (const value of sorted) {
+    const last = runs.at(-1);
+    if (last !== undefined && value <= last[1] + 1) last[1] = Math.max(last[1], value);
+    else runs.push([value, value]);
+  }
+  return runs;
+}
+
 export class Journal {
   readonly #bootId: string;
   readonly #listeners = new Set<(entry: JournalEntry) => void>();
@@ -98,32 +111,42 @@ export class Journal {
   readonly #markTx;
   readonly #ackTx;
   readonly #delivery: DeliveryMode;
+  readonly #db: Db;
+  readonly #depth: DepthCounters;
 
   constructor(db: Db, bootId: string, options: JournalOptions = {}) {
+    this.#db = db;
     this.#bootId = bootId;
     this.#delivery = options.delivery ?? 'puback';
     // The pending set, the depth and what prune may delete all follow the delivery mode.
-    const undelivered = this.#delivery === 'cloud-ack' ? 'acked_at IS NULL' : 'published_at IS NULL';
+    const cloudAck = this.#delivery === 'cloud-ack';
+    const undelivered = cloudAck ? 'acked_at IS NULL' : 'published_at IS NULL';
     this.#stmts = {
       lastSeq: db.prepare<[], { seq: number }>(`SELECT seq FROM sqlite_sequence WHERE name = 'journal'`),
       insert: db.prepare(
         `INSERT INTO journal (seq, id, boot_id, type, topic, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       pending: db.prepare<[number, number], Row>(`SELECT * FROM journal WHERE ${undelivered} AND seq > ? ORDER BY seq LIMIT ?`),
-      markPublished: db.prepare(`UPDATE journal SET published_at = ? WHERE seq = ? AND published_at IS NULL`),
+      // Split by acked_at so the changes say how many rows left the PUBACK wait (the depth counters).
+      markUnacked: db.prepare(`UPDATE journal SET published_at = ? WHERE seq BETWEEN ? AND ? AND published_at IS NULL AND acked_at IS NULL`),
+      markAcked: db.prepare(`UPDATE journal SET published_at = ? WHERE seq BETWEEN ? AND ? AND published_at IS NULL AND acked_at IS NOT NULL`),
       attempt: db.prepare(`UPDATE journal SET attempts = attempts + 1 WHERE seq = ?`),
-      depth: db.prepare<[], { n: number; oldest: number | null; unpublished: number }>(
-        `SELECT count(*) AS n, min(created_at) AS oldest, total(published_at IS NULL) AS unpublished FROM journal WHERE ${undelivered}`,
+      depth: db.prepare<[], { n: number; unpublished: number }>(
+        `SELECT count(*) AS n, total(published_at IS NULL) AS unpublished FROM journal WHERE ${undelivered}`,
       ),
+      oldest: db.prepare<[], { created_at: number }>(`SELECT created_at FROM journal WHERE ${undelivered} ORDER BY seq LIMIT 1`),
       recent: db.prepare<[number], Row>(`SELECT * FROM journal ORDER BY seq DESC LIMIT ?`),
       recentOfType: db.prepare<[string, number], Row>(`SELECT * FROM journal WHERE type = ? ORDER BY seq DESC LIMIT ?`),
       bySeq: db.prepare<[number], Row>(`SELECT * FROM journal WHERE seq = ?`),
       prune: db.prepare(`DELETE FROM journal WHERE NOT (${undelivered}) AND created_at < ?`),
       byId: db.prepare<[string], { seq: number; acked_at: number | null }>(`SELECT seq, acked_at FROM journal WHERE id = ?`),
-      ackSeq: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq = ? AND acked_at IS NULL`),
+      // Split by published_at, as the marks are by acked_at.
+      ackSeqUnpublished: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq = ? AND acked_at IS NULL AND published_at IS NULL`),
+      ackSeqPublished: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq = ? AND acked_at IS NULL AND published_at IS NOT NULL`),
       // Not limited to rows with published_at: the cloud can hold an event
       // before its PUBACK reaches the gateway (or when the PUBACK was lost).
-      ackThrough: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL`),
+      ackThroughUnpublished: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL AND published_at IS NULL`),
+      ackThroughPublished: db.prepare(`UPDATE journal SET acked_at = ? WHERE seq <= ? AND acked_at IS NULL AND published_at IS NOT NULL`),
     };
     this.#appendTx = db.transaction(
       (type: string, topic: string, at: number, build: (stamp: EventStamp) => unknown): JournalEntry => {
@@ -145,27 +168,55 @@ export class Journal {
         };
       },
     );
-    this.#markTx = db.transaction((seqs: readonly number[], at: number) => {
-      for (const seq of seqs) this.#stmts.markPublished.run(at, seq);
+    /** Returns how many rows were marked, and how many of them had no cloud ack. */
+    this.#markTx = db.transaction((seqs: readonly number[], at: number): { marked: number; unacked: number } => {
+      let marked = 0;
+      let unacked = 0;
+      for (const [first, last] of consecutiveRuns(seqs)) {
+        const changes = this.#stmts.markUnacked.run(at, first, last).changes;
+        unacked += changes;
+        marked += changes + this.#stmts.markAcked.run(at, first, last).changes;
+      }
+      return { marked, unacked };
     });
-    this.#ackTx = db.transaction((eventIds: readonly string[], throughSeq: number | undefined, at: number): AckResult => {
-      let acked = 0;
-      let alreadyAcked = 0;
-      let unknownIds = 0;
-      for (const id of eventIds) {
-        const row = this.#stmts.byId.get(id);
-        if (row === undefined) unknownIds += 1;
-        else if (row.acked_at !== null) alreadyAcked += 1;
-        else acked += this.#stmts.ackSeq.run(at, row.seq).changes;
-      }
-      let throughSeqAhead = false;
-      if (throughSeq !== undefined) {
-        // Beyond the last seq ever assigned: the cloud is acking another
-        // database's numbering (this one was replaced), so none of it applies.
-        if (throughSeq > (this.#stmts.lastSeq.get()?.seq ?? 0)) throughSeqAhead = true;
-        else acked += this.#stmts.ackThrough.run(at, throughSeq).changes;
-      }
-      return { acked, alreadyAcked, unknownIds, throughSeqAhead };
+    /** The result, and how many of the rows acknowledged had no PUBACK yet. */
+    this.#ackTx = db.transaction(
+      (eventIds: readonly string[], throughSeq: number | undefined, at: number): { result: AckResult; unpublished: number } => {
+        let acked = 0;
+        let unpublished = 0;
+        let alreadyAcked = 0;
+        let unknownIds = 0;
+        for (const id of eventIds) {
+          const row = this.#stmts.byId.get(id);
+          if (row === undefined) unknownIds += 1;
+          else if (row.acked_at !== null) alreadyAcked += 1;
+          else {
+            const before = this.#stmts.ackSeqUnpublished.run(at, row.seq).changes;
+            unpublished += before;
+            acked += before + this.#stmts.ackSeqPublished.run(at, row.seq).changes;
+          }
+        }
+        let throughSeqAhead = false;
+        if (throughSeq !== undefined) {
+          // Beyond the last seq ever assigned: the cloud is acking another
+          // database's numbering (this one was replaced), so none of it applies.
+          if (throughSeq > (this.#stmts.lastSeq.get()?.seq ?? 0)) throughSeqAhead = true;
+          else {
+            const before = this.#stmts.ackThroughUnpublished.run(at, throughSeq).changes;
+            unpublished += before;
+            acked += before + this.#stmts.ackThroughPublished.run(at, throughSeq).changes;
+          }
+        }
+        return { result: { acked, alreadyAcked, unknownIds, throughSeqAhead }, unpublished };
+      },
+    );
+    this.#depth = new DepthCounters({
+      count: () => {
+        const row = this.#stmts.depth.get();
+        return { pending: row?.n ?? 0, awaitingPuback: row?.unpublished ?? 0 };
+      },
+      holds: (eventId) => this.#stmts.byId.get(eventId) !== undefined,
+      inTransaction: () => db.inTransaction,
     });
     this.#switchDelivery(db);
   }
@@ -204,10 +255,13 @@ export class Journal {
    * Returns only after the row is committed.
    */
   append(type: string, topic: string, at: number, build: (stamp: EventStamp) => unknown): JournalEntry {
+    const nested = this.#db.inTransaction;
     const entry = this.#appendTx(type, topic, at, build);
+    this.#depth.appended(entry.id, nested);
     // Notify after the caller's (possibly enclosing) transaction has finished:
     // a listener must never publish a row that is then rolled back.
     queueMicrotask(() => {
+      this.#depth.confirm();
       for (const listener of this.#listeners) listener(entry);
     });
     return entry;
@@ -228,23 +282,50 @@ export class Journal {
     return this.#stmts.pending.all(afterSeq, limit).map(toEntry);
   }
 
-  /** Record the broker's PUBACK for entries, in one transaction (delivery itself in puback mode). */
+  /**
+   * Record the broker's PUBACK for entries, in one transaction (delivery
+   * itself in puback mode). Committed without an fsync (synchronous=NORMAL
+   * for this transaction, unless the caller's own transaction encloses it):
+   * a mark lost to a power cut only makes the row go out again, and the
+   * cloud drops the duplicate by eventId, while an fsync per batch would
+   * stall the event loop that carries card reads. WAL keeps the file
+   * consistent either way, and the next append's fsync makes the mark
+   * durable too.
+   */
   markPublished(seqs: readonly number[], at: number): void {
-    if (seqs.length > 0) this.#markTx(seqs, at);
+    if (seqs.length === 0) return;
+    if (this.#db.inTransaction) {
+      this.#markTx(seqs, at);
+      this.#depth.forget();
+      return;
+    }
+    const synchronous = this.#db.pragma('synchronous', { simple: true }) as number;
+    this.#db.pragma('synchronous = NORMAL');
+    let changed: { marked: number; unacked: number };
+    try {
+      changed = this.#markTx(seqs, at);
+    } finally {
+      this.#db.pragma(`synchronous = ${synchronous}`);
+    }
+    // puback mode: the PUBACK is the delivery; cloud-ack mode: the row stays pending for the cloud.
+    if (this.#delivery === 'puback') this.#depth.delivered(changed.marked, changed.marked, false);
+    else this.#depth.delivered(0, changed.unacked, false);
   }
 
   recordAttempt(seq: number): void {
     this.#stmts.attempt.run(seq);
   }
 
-  /** Undelivered count, the creation time of the oldest undelivered entry, and where the rest wait. */
+  /**
+   * Undelivered count, the creation time of the first undelivered entry (the
+   * one waiting longest: seq is the order of creation) and where the rest
+   * wait. Counters, not a count (journal-depth.ts): cheap at any backlog.
+   */
   depth(): JournalDepth {
-    const row = this.#stmts.depth.get();
-    const pending = row?.n ?? 0;
-    const awaitingPuback = row?.unpublished ?? 0;
+    const { pending, awaitingPuback } = this.#depth.get();
     return {
       pending,
-      oldestPendingAt: row?.oldest ?? null,
+      oldestPendingAt: pending === 0 ? null : (this.#stmts.oldest.get()?.created_at ?? null),
       awaitingPuback,
       awaitingCloudAck: this.#delivery === 'cloud-ack' ? pending - awaitingPuback : 0,
     };
@@ -258,7 +339,11 @@ export class Journal {
    * idempotent, so a repeated ack changes nothing.
    */
   acknowledge(ack: { readonly eventIds?: readonly string[] | undefined; readonly throughSeq?: number | undefined }, at: number): AckResult {
-    return this.#ackTx(ack.eventIds ?? [], ack.throughSeq, at);
+    const nested = this.#db.inTransaction;
+    const { result, unpublished } = this.#ackTx(ack.eventIds ?? [], ack.throughSeq, at);
+    // In puback mode an ack changes nothing that is counted (the PUBACK already delivered the row).
+    if (this.#delivery === 'cloud-ack') this.#depth.delivered(result.acked, unpublished, nested);
+    return result;
   }
 
   get(seq: number): JournalEntry | undefined {
@@ -278,6 +363,12 @@ export class Journal {
 
   /** Drop delivered entries created before `before`; undelivered ones always stay. */
   prune(before: number): number {
-    return this.#stmts.prune.run(before).changes;
+    // Only delivered rows go, so the counters stay; but an append not yet
+    // confirmed must be confirmed while its row is still there to see.
+    this.#depth.confirm();
+    const nested = this.#db.inTransaction;
+    const removed = this.#stmts.prune.run(before).changes;
+    if (nested) this.#depth.forget();
+    return removed;
   }
 }

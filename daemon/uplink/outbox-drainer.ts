@@ -28,9 +28,18 @@
  * rows in flight at that moment may reach the broker twice, which the cloud
  * deduplicates by event id.
  *
- * Costs: marking rows published is one transaction (one fsync) per tick that
- * saw PUBACKs, not one per row. Journal.recordAttempt is not called per send
- * (it would be another fsync each); `resent` counts resends instead.
+ * Costs, and the door's priority. Everything here runs on the event loop
+ * that also carries card reads to the relay, so no step may hold it for
+ * long. PUBACKed rows are marked published on a timer (`markFlushMs` after
+ * the first unmarked PUBACK), not per tick, in transactions of at most
+ * `markSliceRows` rows, one per loop turn (a serial read arriving meanwhile
+ * is served between two of them), without an fsync (Journal.markPublished).
+ * A mark lost to a crash or power cut before it is written only means the
+ * row is published again after the restart, and the cloud drops the
+ * duplicate by eventId; a row is never marked before its PUBACK. One pump
+ * turn sends at most one window (`maxInflight`). Journal.recordAttempt is
+ * not called per send (it would be another write each); `resent` counts
+ * resends instead.
  */
 import type pino from 'pino';
 import type { Journal, JournalEntry } from '../store/journal.js';
@@ -56,7 +65,14 @@ export interface OutboxDrainerOptions {
   readonly batchSize?: number;
   /** Clock for published_at (ms since epoch). */
   readonly now?: () => number;
+  /** Delay between the first unmarked PUBACK and writing the marks. */
+  readonly markFlushMs?: number;
+  /** Rows per mark transaction; each is one short step of the event loop (a few µs a row). */
+  readonly markSliceRows?: number;
 }
+
+export const DEFAULT_MARK_FLUSH_MS = 250;
+export const DEFAULT_MARK_SLICE_ROWS = 256;
 
 export interface DrainerCounters {
   /** PUBLISH packets sent, resends included. */
@@ -91,15 +107,19 @@ export class OutboxDrainer {
   readonly #window: OutboxWindow<JournalEntry>;
   readonly #batchSize: number;
   readonly #now: () => number;
+  readonly #markFlushMs: number;
+  readonly #markSliceRows: number;
   readonly #counters: Counters = { published: 0, acked: 0, resent: 0, rejected: 0 };
-  /** Acknowledged seqs waiting for the next markPublished transaction. */
+  /** Acknowledged seqs not yet marked published, in PUBACK order. */
   #toMark: number[] = [];
   #unsubscribe: (() => void)[] = [];
   #running = false;
   /** The journal may hold rows after the window's cursor (set by appends and reconnects). */
   #maybeMore = true;
   #pumpTimer: NodeJS.Immediate | null = null;
-  #flushTimer: NodeJS.Immediate | null = null;
+  /** Marks wait on this timer, then are written one slice per loop turn (#markSlice). */
+  #markTimer: NodeJS.Timeout | null = null;
+  #markSlice: NodeJS.Immediate | null = null;
   #retryTimer: NodeJS.Timeout | null = null;
 
   constructor(options: OutboxDrainerOptions) {
@@ -109,6 +129,8 @@ export class OutboxDrainer {
     this.#window = new OutboxWindow<JournalEntry>(options.maxInflight);
     this.#batchSize = options.batchSize ?? Math.max(100, options.maxInflight * 2);
     this.#now = options.now ?? Date.now;
+    this.#markFlushMs = options.markFlushMs ?? DEFAULT_MARK_FLUSH_MS;
+    this.#markSliceRows = options.markSliceRows ?? DEFAULT_MARK_SLICE_ROWS;
   }
 
   get counters(): DrainerCounters {
@@ -149,22 +171,47 @@ export class OutboxDrainer {
     this.flush();
   }
 
-  /** Writes pending published marks now (normally done once per tick). */
+  /** Writes every pending published mark now, in one transaction (stop() and a disconnect do; otherwise a timer does). */
   flush(): void {
-    if (this.#flushTimer) clearImmediate(this.#flushTimer);
-    this.#flushTimer = null;
-    if (this.#toMark.length === 0) return;
-    const seqs = this.#toMark;
-    this.#toMark = [];
+    this.#cancelMarks();
+    this.#writeMarks(this.#toMark.length);
+  }
+
+  #scheduleMarks(): void {
+    if (this.#markTimer !== null || this.#markSlice !== null) return;
+    this.#markTimer = setTimeout(() => {
+      this.#markTimer = null;
+      this.#writeMarkSlice();
+    }, this.#markFlushMs);
+  }
+
+  /** One slice now; the rest in later turns, so reads and PUBACKs are served in between. */
+  #writeMarkSlice(): void {
+    this.#markSlice = null;
+    if (this.#writeMarks(this.#markSliceRows) && this.#toMark.length > 0) this.#markSlice = setImmediate(() => this.#writeMarkSlice());
+  }
+
+  #cancelMarks(): void {
+    if (this.#markTimer !== null) clearTimeout(this.#markTimer);
+    if (this.#markSlice !== null) clearImmediate(this.#markSlice);
+    this.#markTimer = null;
+    this.#markSlice = null;
+  }
+
+  /** Marks the oldest `limit` acknowledged rows; false after a journal error (they stay queued and are retried). */
+  #writeMarks(limit: number): boolean {
+    if (this.#toMark.length === 0) return true;
+    const seqs = this.#toMark.length <= limit ? this.#toMark : this.#toMark.slice(0, limit);
     try {
       this.#journal.markPublished(seqs, this.#now());
     } catch (error) {
-      // Keep them for the next flush; if the process dies first they are
-      // simply published again (the cloud dedupes).
-      this.#toMark = seqs.concat(this.#toMark);
+      // If the process dies before a retry succeeds they are simply published again (the cloud dedupes).
       this.#log.error({ err: error, rows: seqs.length }, 'cannot mark journal rows published; retrying in 1 s');
       this.#retryLater();
+      return false;
     }
+    this.#toMark = this.#toMark.length === seqs.length ? [] : this.#toMark.slice(seqs.length);
+    return true;
   }
 
   /**
@@ -209,10 +256,6 @@ export class OutboxDrainer {
     if (this.#pumpTimer === null && this.#running) this.#pumpTimer = setImmediate(() => this.#pump());
   }
 
-  #scheduleFlush(): void {
-    this.#flushTimer ??= setImmediate(() => this.flush());
-  }
-
   #pump(): void {
     this.#pumpTimer = null;
     if (!this.#running) return;
@@ -239,7 +282,7 @@ export class OutboxDrainer {
     if (!this.#running) return;
     this.#retryTimer ??= setTimeout(() => {
       this.#retryTimer = null;
-      this.flush();
+      if (this.#markTimer === null && this.#markSlice === null) this.#writeMarkSlice();
       this.#schedulePump();
     }, 1_000);
   }
@@ -266,7 +309,7 @@ export class OutboxDrainer {
     if (this.#window.ack(seq, epoch)) {
       this.#counters.acked += 1;
       this.#toMark.push(seq);
-      this.#scheduleFlush();
+      this.#scheduleMarks();
     }
     this.#schedulePump();
   }

@@ -1,4 +1,5 @@
 import { SerialPort } from 'serialport';
+import { useDirectIo } from './direct-io.js';
 
 export interface SerialPortTarget {
   readonly path: string;
@@ -56,7 +57,10 @@ function describeOpenFailure(path: string, failure: SerialOpenFailure, cause: un
   }
 }
 
-/** Opens a real serial port and turns binding errors into a SerialOpenError naming the path. */
+/**
+ * Opens a real serial port and turns binding errors into a SerialOpenError
+ * naming the path. Reads and writes then run on the event loop (direct-io.ts).
+ */
 export const openSerialPort: OpenSerialPort = ({ path, baudRate, parity = 'none', stopBits = 1 }) =>
   new Promise((resolve, reject) => {
     const fail = (cause: unknown) => reject(new SerialOpenError(path, classifyOpenFailure(cause), cause));
@@ -68,5 +72,13 @@ export const openSerialPort: OpenSerialPort = ({ path, baudRate, parity = 'none'
       fail(cause);
       return;
     }
-    port.open((error) => (error ? fail(error) : resolve(port)));
+    port.open((error) => {
+      if (error) {
+        fail(error);
+        return;
+      }
+      // Before any listener starts a read, so every read and write goes the direct way.
+      useDirectIo(port);
+      resolve(port);
+    });
   });

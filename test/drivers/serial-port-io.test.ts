@@ -1,12 +1,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { SerialPort } from 'serialport';
+import { SerialPortMock, type SerialPort } from 'serialport';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useDirectIo } from '../../drivers/serial/direct-io.js';
 import { openSerialPort } from '../../drivers/serial/open-serial-port.js';
 import { closeQuietly, writeAndDrain } from '../../drivers/serial/port-io.js';
 import { watchPortFault } from '../../drivers/serial/watch-port-fault.js';
 import { createPty, openHost, waitFor, type HostPort, type PtyPair } from '../support/pty.js';
+
+const pattern = (length: number, seed: number): Buffer => Buffer.from(Array.from({ length }, (_, i) => (i * 31 + seed) & 0xff));
 
 describe('serial port helpers on a pseudo-terminal', () => {
   let dir: string;
@@ -20,6 +23,7 @@ describe('serial port helpers on a pseudo-terminal', () => {
   });
 
   afterEach(async () => {
+    pty.unstall();
     if (port !== undefined) await closeQuietly(port);
     port = undefined;
     await host?.close();
@@ -100,5 +104,70 @@ describe('serial port helpers on a pseudo-terminal', () => {
     await closeQuietly(port);
     expect(port.isOpen).toBe(false);
     expect(faults).toEqual([]);
+  });
+
+  // Direct I/O (direct-io.ts): openSerialPort reads and writes on the event loop.
+  it('is what openSerialPort gives on a unix tty, and carries every byte both ways in order', async () => {
+    port = await openSerialPort({ path: pty.devicePath, baudRate: 9600 });
+    expect(Object.hasOwn(port.port ?? {}, 'read')).toBe(true);
+    expect(Object.hasOwn(port.port ?? {}, 'write')).toBe(true);
+    const received: Buffer[] = [];
+    port.on('data', (chunk: Buffer) => received.push(chunk));
+    host = await openHost(pty.hostPath);
+
+    const fromHost = pattern(20_000, 7);
+    for (let offset = 0; offset < fromHost.length; offset += 1000) await host.write(fromHost.subarray(offset, offset + 1000));
+    await waitFor(() => Buffer.concat(received).length >= fromHost.length, 'all bytes from the host');
+    expect(Buffer.concat(received).equals(fromHost)).toBe(true);
+
+    const toHost = pattern(20_000, 3);
+    await writeAndDrain(port, toHost);
+    expect((await host.readBytes(toHost.length)).equals(toHost)).toBe(true);
+  });
+
+  it('finishes a write the tty could not take at once when the device takes bytes again', async () => {
+    port = await openSerialPort({ path: pty.devicePath, baudRate: 9600 });
+    host = await openHost(pty.hostPath);
+    pty.stall();
+    // Far more than a pty buffers: the first write(2) is partial, then EAGAIN until socat runs again.
+    const bytes = pattern(256 * 1024, 11);
+    let done = false;
+    const written = writeAndDrain(port, bytes, 600_000).then(() => {
+      done = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(done).toBe(false);
+    pty.unstall();
+    expect((await host.readBytes(bytes.length, 60_000)).equals(bytes)).toBe(true);
+    await written;
+  });
+
+  it('closing the port ends a pending read quietly (canceled, not a fault)', async () => {
+    port = await openSerialPort({ path: pty.devicePath, baudRate: 9600 });
+    const faults: Error[] = [];
+    const errors: Error[] = [];
+    port.on('error', (error: Error) => errors.push(error));
+    // A data listener starts a read, which waits on the poller: nothing is coming.
+    port.on('data', () => undefined);
+    const stop = watchPortFault(port, (error) => faults.push(error), { presenceCheckMs: 60_000 });
+    await new Promise((resolve) => setImmediate(resolve));
+    stop();
+    await closeQuietly(port);
+    expect(port.isOpen).toBe(false);
+    expect(faults).toEqual([]);
+    expect(errors).toEqual([]);
+  });
+
+  it('leaves a port whose binding has no descriptor as it is', async () => {
+    SerialPortMock.binding.createPort('/dev/mock0');
+    const mock = new SerialPortMock({ path: '/dev/mock0', baudRate: 9600, autoOpen: false });
+    await new Promise<void>((resolve, reject) => mock.open((error) => (error ? reject(error) : resolve())));
+    try {
+      expect(useDirectIo(mock as unknown as SerialPort)).toBe(false);
+      expect(Object.hasOwn(mock.port ?? {}, 'read')).toBe(false);
+    } finally {
+      await new Promise((resolve) => mock.close(resolve));
+      SerialPortMock.binding.reset();
+    }
   });
 });

@@ -80,4 +80,26 @@ describe('journal delivery modes', () => {
     journal.markPublished([unsent.seq], 3_000);
     expect(new Journal(db, randomUUID(), { delivery: 'cloud-ack' }).pending().map((e) => e.seq)).toEqual([unsent.seq]);
   });
+
+  it('markPublished marks exactly the rows named, in runs or not, and leaves the connection at synchronous=FULL', () => {
+    const { db, journal } = open();
+    const rows = Array.from({ length: 12 }, () => append(journal));
+    const marked = [9, 2, 3, 4, 12, 7, 8, 1];
+    journal.markPublished(marked, 2_000);
+    expect(rows.filter((r) => journal.get(r.seq)?.publishedAt === 2_000).map((r) => r.seq)).toEqual([1, 2, 3, 4, 7, 8, 9, 12]);
+    expect(journal.pending().map((e) => e.seq)).toEqual([5, 6, 10, 11]);
+    // A second PUBACK of a row keeps its first published_at.
+    journal.markPublished([4, 5], 3_000);
+    expect([journal.get(4)?.publishedAt, journal.get(5)?.publishedAt]).toEqual([2_000, 3_000]);
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+    // Inside a caller's transaction it only joins it, and rolls back with it.
+    expect(() =>
+      db.transaction(() => {
+        journal.markPublished([6], 4_000);
+        throw new Error('caller fails');
+      })(),
+    ).toThrow('caller fails');
+    expect(journal.get(6)?.publishedAt).toBeNull();
+    expect(db.pragma('synchronous', { simple: true })).toBe(2);
+  });
 });

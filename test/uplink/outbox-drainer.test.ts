@@ -11,7 +11,7 @@ import type { MqttConfig } from '../../daemon/config/schema.js';
 import { openDatabase, type Db } from '../../daemon/store/database.js';
 import { Journal, type JournalEntry } from '../../daemon/store/journal.js';
 import { MqttLink } from '../../daemon/uplink/mqtt-link.js';
-import { OutboxDrainer, type DrainerLink } from '../../daemon/uplink/outbox-drainer.js';
+import { OutboxDrainer, type DrainerLink, type OutboxDrainerOptions } from '../../daemon/uplink/outbox-drainer.js';
 import { accessEventSchema, type AccessEvent } from '../../daemon/uplink/payloads.js';
 import { accessTopic, statusTopic } from '../../daemon/uplink/topics.js';
 import {
@@ -109,12 +109,26 @@ function observed(link: MqttLink): DrainerLink & { outstanding: () => number; ma
   };
 }
 
-function startUplink(options: { url: string; gatewayId: string; journal: Journal; config?: Partial<MqttConfig> }) {
+function startUplink(options: {
+  url: string;
+  gatewayId: string;
+  journal: Journal;
+  config?: Partial<MqttConfig>;
+  drainer?: Pick<OutboxDrainerOptions, 'markFlushMs' | 'markSliceRows'>;
+  /** Wraps the link the drainer sees (after observed()). */
+  wrap?: (link: DrainerLink) => DrainerLink;
+}) {
   const config = mqttConfig(options.url, options.config);
   const logger = pino({ level: 'silent' });
   const link = new MqttLink({ config, gatewayId: options.gatewayId, siteId: 'site-1', bootId: options.journal.bootId, version: '0.0.0-test', logger });
   const observedLink = observed(link);
-  const drainer = new OutboxDrainer({ journal: options.journal, link: observedLink, logger, maxInflight: config.maxInflight });
+  const drainer = new OutboxDrainer({
+    journal: options.journal,
+    link: options.wrap?.(observedLink) ?? observedLink,
+    logger,
+    maxInflight: config.maxInflight,
+    ...options.drainer,
+  });
   cleanups.push(async () => {
     drainer.stop();
     await link.stop(2_000);
@@ -122,6 +136,17 @@ function startUplink(options: { url: string; gatewayId: string; journal: Journal
   drainer.start();
   link.start();
   return { link, drainer, observedLink };
+}
+
+/** The seqs of every markPublished call, in order. */
+function recordMarks(journal: Journal): number[][] {
+  const calls: number[][] = [];
+  const markPublished = journal.markPublished.bind(journal);
+  journal.markPublished = (seqs, at) => {
+    calls.push([...seqs]);
+    markPublished(seqs, at);
+  };
+  return calls;
 }
 
 async function drained(journal: Journal): Promise<void> {
@@ -343,5 +368,83 @@ describe('OutboxDrainer', () => {
     expect(journal.get(2)?.publishedAt).toBeNull();
     expect(drainer.counters).toMatchObject({ rejected: 1, acked: 2 });
     expect(link.counters.disconnects).toBe(0);
+  });
+
+  it('marks PUBACKed rows on a timer, in slices, and never sends one of them again on the same connection', async () => {
+    const broker = await startMosquitto();
+    const topic = accessTopic(PREFIX, 'gw-marks');
+    const sub = await subscribe(broker.url, [topic]);
+    const { journal } = openJournal();
+    const markCalls = recordMarks(journal);
+    const { link, drainer } = startUplink({ url: broker.url, gatewayId: 'gw-marks', journal, drainer: { markFlushMs: 600_000, markSliceRows: 7 } });
+    await waitUntil(() => link.state === 'connected', WAIT_MS, 'the link to connect');
+    for (let i = 0; i < 30; i++) appendAccess(journal, 'gw-marks');
+    await eventsArrived(sub, topic, 30);
+    await waitUntil(() => drainer.counters.acked === 30, WAIT_MS, 'every PUBACK');
+    // Acknowledged but not yet marked: still pending in the journal, and not sent twice.
+    expect(markCalls).toEqual([]);
+    expect(journal.depth().pending).toBe(30);
+    appendAccess(journal, 'gw-marks');
+    await eventsArrived(sub, topic, 31);
+    await waitUntil(() => drainer.counters.acked === 31, WAIT_MS, 'the PUBACK of the 31st');
+    expect(seqs(sub.messages, topic)).toEqual(range(1, 31));
+    expect(drainer.counters).toMatchObject({ published: 31, resent: 0 });
+
+    drainer.flush();
+    expect(journal.depth().pending).toBe(0);
+    expect(markCalls.flat().sort((a, b) => a - b)).toEqual(range(1, 31));
+  });
+
+  it('writes marks in transactions of at most markSliceRows rows, one per loop turn', async () => {
+    const broker = await startMosquitto();
+    const topic = accessTopic(PREFIX, 'gw-slices');
+    const sub = await subscribe(broker.url, [topic]);
+    const { journal } = openJournal();
+    const markCalls = recordMarks(journal);
+    for (let i = 0; i < 100; i++) appendAccess(journal, 'gw-slices');
+    startUplink({ url: broker.url, gatewayId: 'gw-slices', journal, drainer: { markFlushMs: 1, markSliceRows: 16 } });
+    await eventsArrived(sub, topic, 100);
+    await drained(journal);
+    expect(markCalls.every((call) => call.length <= 16)).toBe(true);
+    expect(markCalls.flat().sort((a, b) => a - b)).toEqual(range(1, 100));
+  });
+
+  it('a mark lost with the process only means the row is sent again, with the same eventId', async () => {
+    const broker = await startMosquitto();
+    const topic = accessTopic(PREFIX, 'gw-crash');
+    const sub = await subscribe(broker.url, [topic]);
+    const { journal } = openJournal();
+    // The first process dies after its PUBACKs and before writing their marks: nothing more reaches its drainer.
+    let severed = false;
+    const first = startUplink({
+      url: broker.url,
+      gatewayId: 'gw-crash',
+      journal,
+      drainer: { markFlushMs: 600_000 },
+      wrap: (link) => ({
+        get state() {
+          return severed ? 'disconnected' : link.state;
+        },
+        onStateChange: (listener) =>
+          link.onStateChange((state, previous) => {
+            if (!severed) listener(state, previous);
+          }),
+        publish: (t, payload) => (severed ? new Promise<void>(() => undefined) : link.publish(t, payload)),
+      }),
+    });
+    await waitUntil(() => first.link.state === 'connected', WAIT_MS, 'the first link to connect');
+    for (let i = 0; i < 5; i++) appendAccess(journal, 'gw-crash');
+    await waitUntil(() => first.drainer.counters.acked === 5, WAIT_MS, 'five PUBACKs');
+    severed = true;
+    await first.link.stop(2_000);
+    expect(journal.depth().pending).toBe(5);
+
+    const second = startUplink({ url: broker.url, gatewayId: 'gw-crash', journal });
+    await waitUntil(() => second.link.state === 'connected', WAIT_MS, 'the second link to connect');
+    await eventsArrived(sub, topic, 10);
+    await drained(journal);
+    expect(seqs(sub.messages, topic)).toEqual([...range(1, 5), ...range(1, 5)]);
+    const ids = sub.on(topic).map((m) => accessEventSchema.parse(JSON.parse(m.payload)).eventId);
+    expect(ids.slice(5)).toEqual(ids.slice(0, 5));
   });
 });
