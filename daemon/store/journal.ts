@@ -219,6 +219,9 @@ export class Journal {
       inTransaction: () => db.inTransaction,
     });
     this.#switchDelivery(db);
+    // Count now, while the daemon starts and before any reader is open:
+    // with a large backlog the first count reads every pending row.
+    this.#depth.get();
   }
 
   /**
