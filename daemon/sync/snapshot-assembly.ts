@@ -81,6 +81,11 @@ export class SnapshotAssembly {
     this.#digests.push(digest(chunk.data));
   }
 
+  /** Whether a chunk taken before carried the settings. */
+  get settingsClaimed(): boolean {
+    return this.#settingsSeen;
+  }
+
   /** Only one chunk may carry the settings; returns false for a second one. */
   claimSettings(): boolean {
     if (this.#settingsSeen) return false;
