@@ -17,7 +17,7 @@
  */
 import { Checkpointer } from './checkpointer.js';
 import type { Db } from './database.js';
-import { writeGateOf, type WriteGate } from './write-priority.js';
+import { writeGateOf } from './write-priority.js';
 import { BleKeyVault } from './ble-key-vault.js';
 import { CredentialFormatError, parseBleKey, type CredentialHasher } from './credential-hash.js';
 import type { CredentialRecord, DoorRecord, EntitlementRecord, PersonRecord, ScheduleRecord, SiteSettings } from '../sync/dataset.js';
@@ -69,7 +69,17 @@ export interface CacheWriterOptions {
   /** Run WAL checkpoints on a worker during bulk work (default). Off: this connection checkpoints as usual. */
   readonly checkpointWorker?: boolean;
   /** The staging worker's connection: each batch() goes through the daemon's write gate (write-priority.ts). */
-  readonly gate?: WriteGate;
+  readonly gate?: BatchGate;
+}
+
+/** What a batch() passes through on the staging worker's connection (write-priority.ts WriteGate). */
+export interface BatchGate {
+  /** Whether the daemon wants to write: the batch in hand is rolled back. */
+  readonly wanted: boolean;
+  /** Before BEGIN: may wait while the daemon writes. */
+  enter(): void;
+  /** After COMMIT or ROLLBACK. */
+  leave(): void;
 }
 
 /** The table a prepared row goes into. */
@@ -107,7 +117,7 @@ export class CacheWriter {
   readonly #cacheSize: number;
   readonly #onCheckpointError: (message: string) => void;
   readonly #checkpointWorker: boolean;
-  readonly #gate: WriteGate | null;
+  readonly #gate: BatchGate | null;
   readonly #s;
   #checkpointer: Checkpointer | null = null;
   #checkpointTimer: NodeJS.Timeout | null = null;
@@ -397,6 +407,11 @@ export class CacheWriter {
     return ['schedule', [gen, schedule.id, schedule.name, JSON.stringify(schedule.weekly)]];
   }
 
+  /** Whether a generation has its settings row (staged, or in force). */
+  hasSettings(gen: number): boolean {
+    return (this.#s.hasSettings.get(gen)?.n ?? 0) > 0;
+  }
+
   /** Insert a prepared row (inside batch()). A duplicate id throws SQLite's constraint error. */
   insert(row: StageRow): void {
     this.#s.insert[row[0]].run(...row[1]);
@@ -408,7 +423,7 @@ export class CacheWriter {
    */
   activate(gen: number, activation: Activation, defaultSettings: SiteSettings): void {
     this.#db.transaction(() => {
-      if ((this.#s.hasSettings.get(gen)?.n ?? 0) === 0) this.stageSettings(gen, defaultSettings);
+      if (!this.hasSettings(gen)) this.stageSettings(gen, defaultSettings);
       this.#s.activate.run(
         gen,
         activation.version,

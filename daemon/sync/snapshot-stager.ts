@@ -1,18 +1,19 @@
 /**
  * Writes one part of a data set (a snapshot chunk's data, or a slice of a
- * data set file) into a staging generation, the same way on the staging
- * worker and on the event loop (in-memory databases):
+ * data set file) into a staging generation, in two steps:
  *   1. prepare: parse the JSON text, validate every record, hash and seal
- *      credentials, encode rows. CPU only, no lock: on the worker it runs
- *      straight through; on the event loop it is cut into slices.
+ *      credentials, encode rows. CPU only, no lock.
  *   2. insert: the prepared rows, in transactions as short as the write
- *      pace says (a few ms on the worker, so the daemon's own writes never
- *      wait long for the lock; one slice on the event loop).
- * A part with an invalid record inserts nothing. Nothing staged is visible
- * to decisions until the generation is swapped in.
+ *      pace says.
+ * On the staging worker, stage-queue.ts runs the two for a queue of parts
+ * (inserting across parts, in transactions that give way to the daemon's
+ * writes); on the event loop (in-memory databases) stagePartText() runs
+ * them for one part at a time, in slices. A part with an invalid record
+ * inserts nothing. Nothing staged is visible to decisions until the
+ * generation is swapped in.
  */
 import type { z } from 'zod';
-import { newStageCounts, PreemptedError, type CacheWriter, type StageCounts, type StageRow } from '../store/cache-writer.js';
+import { newStageCounts, type CacheWriter, type StageCounts, type StageRow } from '../store/cache-writer.js';
 import type { Pace } from './cooperative.js';
 import {
   doorRecordSchema,
@@ -39,20 +40,21 @@ export interface StagePartRequest {
   readonly data: string;
   /** True for records from the cloud; false for a slice of a data set that was validated already. */
   readonly validate: boolean;
-  /** Settings were staged for this generation already: a second set is invalid. */
-  readonly settingsTaken: boolean;
   /** Names the part in a refusal ("chunk 3"). */
   readonly label: string;
 }
 
-export type StagePartResult =
-  | { readonly ok: true; readonly counts: StageCounts; readonly settings: boolean }
-  | { readonly ok: false; readonly invalid: string };
+export type Refusal = { readonly ok: false; readonly invalid: string };
 
-/** The two paces of staging: preparing (CPU) and inserting (holds the write lock). */
-export interface StagePaces {
-  readonly prepare: Pace;
-  readonly write: Pace;
+export type StagePartResult = { readonly ok: true; readonly counts: StageCounts } | Refusal;
+
+/** A part's rows, ready to insert, and for each the record it came from (named in the refusal of a duplicate id). */
+export interface PreparedPart {
+  readonly rows: readonly StageRow[];
+  readonly sources: readonly string[];
+  readonly counts: StageCounts;
+  /** Whether the part carries the settings. */
+  readonly settings: boolean;
 }
 
 /** Records of one part, checked only in outline (arrays of anything). */
@@ -69,7 +71,7 @@ function describe(list: string, index: number, raw: unknown): string {
   return `${list}[${index}]${id}`;
 }
 
-const refusal = (text: string): StagePartResult => ({ ok: false, invalid: text.slice(0, 300) });
+export const refusal = (text: string): Refusal => ({ ok: false, invalid: text.slice(0, 300) });
 
 function parser<S extends z.ZodType>(schema: S, list: string): (raw: unknown, index: number) => z.infer<S> {
   return (raw, index) => {
@@ -97,16 +99,14 @@ const validating: Parsers = {
 const trusted = <T>(raw: unknown): T => raw as T;
 const trusting: Parsers = { person: trusted, door: trusted, schedule: trusted, settings: trusted };
 
-/** Rows ready to insert, and for each the record it came from (named in the refusal of a duplicate id). */
-interface Prepared {
-  readonly rows: StageRow[];
-  readonly sources: string[];
-}
-
-/** Stage one part; a refusal (invalid JSON, an invalid record, a duplicate id) is a result, other failures throw. */
-export async function stagePartText(writer: CacheWriter, request: StagePartRequest, paces: StagePaces): Promise<StagePartResult> {
+/**
+ * Parse, validate and turn one part into rows; a refusal when the text or
+ * a record is invalid. `settingsTaken`: settings were staged for the
+ * generation already (a second set is invalid).
+ */
+export async function preparePart(writer: CacheWriter, request: StagePartRequest, settingsTaken: boolean, pace: Pace): Promise<PreparedPart | Refusal> {
   const { label } = request;
-  await paces.prepare.pause();
+  await pace.pause();
   let json: unknown;
   try {
     json = JSON.parse(request.data);
@@ -125,24 +125,22 @@ export async function stagePartText(writer: CacheWriter, request: StagePartReque
     // Written by the engine from a data set that was validated already.
     part = json as PartRecords;
   }
-  const counts = newStageCounts();
   try {
-    const prepared = await prepare(writer, request, part, request.validate ? validating : trusting, counts, paces.prepare);
-    await insert(writer, prepared, paces.write);
+    return await prepareRecords(writer, request, part, request.validate ? validating : trusting, settingsTaken, pace);
   } catch (error) {
     if (error instanceof InvalidRecordError) return refusal(`${label}: ${error.message}`);
     throw error;
   }
-  return { ok: true, counts, settings: part.settings !== undefined };
 }
 
-async function prepare(writer: CacheWriter, request: StagePartRequest, part: PartRecords, parse: Parsers, counts: StageCounts, pace: Pace): Promise<Prepared> {
+async function prepareRecords(writer: CacheWriter, request: StagePartRequest, part: PartRecords, parse: Parsers, settingsTaken: boolean, pace: Pace): Promise<PreparedPart> {
   const { gen, at } = request;
-  const prepared: Prepared = { rows: [], sources: [] };
-  const { rows, sources } = prepared;
+  const rows: StageRow[] = [];
+  const sources: string[] = [];
+  const counts = newStageCounts();
   if (part.settings !== undefined) {
     const settings = parse.settings(part.settings, 0);
-    if (request.settingsTaken) throw new InvalidRecordError('settings: a snapshot carries at most one set of settings');
+    if (settingsTaken) throw new InvalidRecordError('settings: a snapshot carries at most one set of settings');
     rows.push(writer.prepareSettings(gen, settings));
     sources.push('settings');
   }
@@ -163,33 +161,39 @@ async function prepare(writer: CacheWriter, request: StagePartRequest, part: Par
       items[i] = undefined;
     }
   }
-  return prepared;
+  return { rows, sources, counts, settings: part.settings !== undefined };
 }
 
-async function insert(writer: CacheWriter, prepared: Prepared, pace: Pace): Promise<void> {
-  const { rows, sources } = prepared;
+/** Insert row `i` of a part (inside batch()); a duplicate id or a refused value is an InvalidRecordError naming its record. */
+export function insertRow(writer: CacheWriter, part: PreparedPart, i: number): void {
+  try {
+    writer.insert(part.rows[i] as StageRow);
+  } catch (error) {
+    if (isConstraintError(error)) throw new InvalidRecordError(`${part.sources[i] ?? `row ${i}`}: ${error.message}`.slice(0, 300));
+    throw error;
+  }
+}
+
+/** Stage one part on this thread, in slices of `slicer` (the in-memory database's way; the worker's is stage-queue.ts). */
+export async function stagePartText(writer: CacheWriter, request: StagePartRequest, slicer: Pace): Promise<StagePartResult> {
+  const prepared = await preparePart(writer, request, writer.hasSettings(request.gen), slicer);
+  if ('invalid' in prepared) return prepared;
   let i = 0;
-  while (i < rows.length) {
-    await pace.pause();
-    const from = i;
-    try {
+  try {
+    while (i < prepared.rows.length) {
+      await slicer.pause();
       writer.batch(() => {
         do {
-          try {
-            writer.insert(rows[i] as StageRow);
-          } catch (error) {
-            if (isConstraintError(error)) throw new InvalidRecordError(`${sources[i] ?? `row ${i}`}: ${error.message}`.slice(0, 300));
-            throw error;
-          }
+          insertRow(writer, prepared, i);
           i++;
-        } while (i < rows.length && !pace.spent);
+        } while (i < prepared.rows.length && !slicer.spent);
       });
-    } catch (error) {
-      if (!(error instanceof PreemptedError)) throw error;
-      // Rolled back for the daemon's write: the same rows again, after it.
-      i = from;
     }
+  } catch (error) {
+    if (error instanceof InvalidRecordError) return refusal(`${request.label}: ${error.message}`);
+    throw error;
   }
+  return { ok: true, counts: prepared.counts };
 }
 
 /** A duplicate id (primary key) or a value the table refuses; SQLite names columns, never values. */

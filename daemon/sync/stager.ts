@@ -12,7 +12,11 @@ import { GenerationCollector, removeGarbage } from './generation-collector.js';
 import { stagePartText, type StagePartRequest, type StagePartResult } from './snapshot-stager.js';
 
 export interface Stager {
-  /** Stage one part into a generation not in force. Rejects when the stager failed (not for an invalid part: that is a result). */
+  /**
+   * Stage one part into a generation not in force. Parts are staged, and
+   * their results resolved, in the order they were handed over. Rejects when
+   * the stager failed (not for an invalid part: that is a result).
+   */
   stage(request: StagePartRequest): Promise<StagePartResult>;
   /** Delete unused generations in the background (again, if a run is going on). */
   collect(): void;
@@ -40,6 +44,8 @@ export class InThreadStager implements Stager {
   readonly #o: StagerOptions;
   readonly #sliceMs: number;
   readonly #collector: GenerationCollector;
+  /** One part at a time: the next one's settings check must see the last one's rows. */
+  #staging: Promise<unknown> = Promise.resolve();
 
   constructor(options: StagerOptions & { readonly sliceMs: number }) {
     this.#o = options;
@@ -53,8 +59,9 @@ export class InThreadStager implements Stager {
   }
 
   stage(request: StagePartRequest): Promise<StagePartResult> {
-    const slicer = this.#slicer();
-    return stagePartText(this.#o.cache.writer, request, { prepare: slicer, write: slicer });
+    const staged = this.#staging.then(() => stagePartText(this.#o.cache.writer, request, this.#slicer()));
+    this.#staging = staged.catch(() => undefined);
+    return staged;
   }
 
   collect(): void {

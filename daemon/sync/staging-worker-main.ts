@@ -16,13 +16,21 @@ import { CredentialCache } from '../store/cache.js';
 import { BULK_CACHE_KIB } from '../store/cache-writer.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { WriteGate } from '../store/write-priority.js';
-import { AbortedError, unpaced, type Pace } from './cooperative.js';
+import { AbortedError, type Pace } from './cooperative.js';
 import { removeGarbage } from './generation-collector.js';
-import { stagePartText } from './snapshot-stager.js';
+import { StageQueue } from './stage-queue.js';
 import type { StagingReply, StagingRequest, StagingWorkerData } from './staging-worker.js';
 
-/** Longest stretch of work inside one write transaction (a longer one commits fewer pages more than once). */
-const WRITE_MS = 4;
+/**
+ * Longest stretch of inserts in one write transaction. A daemon write that
+ * comes during the stretch has it rolled back at the next row, but one that
+ * comes during its commit waits for the commit, which writes every page the
+ * stretch touched (credential lookups are keyed hashes: almost a page per
+ * row). Longer stretches would not make that cheaper per row.
+ */
+const STAGE_MS = 4;
+/** Longest stretch of deletions in one write transaction: nothing waits for them, the daemon's writes should not either. */
+const COLLECT_MS = 2;
 
 const port = parentPort;
 if (port === null) throw new Error('staging-worker-main.ts runs as a worker thread');
@@ -46,10 +54,15 @@ const inFlight = new Set<Promise<void>>();
 
 /** Short write transactions (see the header; the gate in batch() makes them give way to the daemon's writes). */
 class WritePace implements Pace {
+  readonly #budgetMs: number;
   #start = 0;
 
+  constructor(budgetMs: number) {
+    this.#budgetMs = budgetMs;
+  }
+
   get spent(): boolean {
-    return gate.wanted || performance.now() - this.#start >= WRITE_MS;
+    return gate.wanted || performance.now() - this.#start >= this.#budgetMs;
   }
 
   async pause(): Promise<void> {
@@ -60,12 +73,24 @@ class WritePace implements Pace {
   }
 }
 
-function handle(request: Exclude<StagingRequest, { op: 'close' }>): Promise<unknown> {
+const reply = (message: StagingReply): void => port.postMessage(message);
+const failure = (id: number, error: unknown): StagingReply => ({
+  id,
+  ok: false,
+  error: error instanceof Error ? error.message : String(error),
+  aborted: error instanceof AbortedError,
+});
+const stageQueue = new StageQueue({
+  writer: cache.writer,
+  pace: new WritePace(STAGE_MS),
+  answer: (id, value) => reply({ id, ok: true, value }),
+  fail: (id, error) => reply(failure(id, error)),
+});
+
+function handle(request: Exclude<StagingRequest, { op: 'close' | 'stage' }>): Promise<unknown> {
   switch (request.op) {
-    case 'stage':
-      return stagePartText(cache.writer, request.request, { prepare: unpaced, write: new WritePace() });
     case 'collect':
-      return removeGarbage(cache.writer, () => live, new WritePace());
+      return removeGarbage(cache.writer, () => live, new WritePace(COLLECT_MS));
     case 'conflicts':
       return Promise.resolve(cache.conflicts());
   }
@@ -73,7 +98,7 @@ function handle(request: Exclude<StagingRequest, { op: 'close' }>): Promise<unkn
 
 async function shutDown(): Promise<void> {
   closing = true;
-  await Promise.all([...inFlight]);
+  await Promise.all([...inFlight, stageQueue.idle()]);
   db.close();
   port?.close();
 }
@@ -85,15 +110,13 @@ port.on('message', (request: StagingRequest) => {
   }
   // The generations being staged, as the daemon knew them when it sent this: never collected.
   if ('live' in request) live = new Set(request.live);
+  if (request.op === 'stage') {
+    stageQueue.push(request.id, request.request);
+    return;
+  }
   const task = handle(request).then(
-    (value) => port.postMessage({ id: request.id, ok: true, value } satisfies StagingReply),
-    (error: unknown) =>
-      port.postMessage({
-        id: request.id,
-        ok: false,
-        error: error instanceof Error ? error.message : String(error),
-        aborted: error instanceof AbortedError,
-      } satisfies StagingReply),
+    (value) => reply({ id: request.id, ok: true, value }),
+    (error: unknown) => reply(failure(request.id, error)),
   );
   inFlight.add(task);
   void task.finally(() => inFlight.delete(task));

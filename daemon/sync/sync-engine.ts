@@ -24,10 +24,13 @@
  * old generation until that moment; a crash, or a failed worker, before it
  * leaves the old data in force.
  *
- * Pipelined: while the worker stages chunk N, the queue goes on to verify
- * chunk N+1's envelope on the event loop; N+1 is checked against the
- * snapshot's state and handed over only once N's outcome is known, so every
- * outcome, and every rejection, is the one strict order would give.
+ * Pipelined: the queue hands chunk N to the stager and goes on to verify
+ * and check the next ones while it is staged, up to HANDED_AHEAD chunks
+ * ahead (the worker's transactions then run across chunks, and it never
+ * waits for the next one). Outcomes come in chunk order. A chunk handed
+ * over after one that turns out invalid gets the refusal strict order would
+ * have given it (its snapshot already ended); its rows, if any, are garbage
+ * of the abandoned generation.
  */
 import type { CloudKeyring } from '../cloud/signed-message.js';
 import { freshness } from '../engine/staleness.js';
@@ -88,17 +91,23 @@ interface Channel {
   gen: number | null;
   counts: StageCounts;
   startedAt: number;
-  /** Settles with the outcome of the chunk being staged; the next chunk waits for it. */
-  staging: Promise<unknown>;
+  /** Outcomes of the chunks handed to the stager and not settled yet, oldest first. */
+  readonly handed: Promise<ChunkOutcome>[];
+  /** An import's first refusal (its later chunks are not its business any more). */
+  failure: Rejected | null;
 }
 
 /** A chunk handed to the stager: the queue moves on, its outcome comes when the staging is done. */
 interface Handed {
   readonly outcome: Promise<ChunkOutcome>;
+  /** The snapshot's last chunk: its outcome is in already (applied, or refused). */
+  readonly last: boolean;
 }
 
 /** People per part when a data set (seed file) is handed to the stager. */
 const DATASET_PART_PEOPLE = 500;
+/** Chunks of one channel out with the stager at a time (~64 KiB each). */
+const HANDED_AHEAD = 4;
 
 /** Remembered outcomes of snapshots that ended, so their late chunks are refused without noise. */
 const CLOSED_SNAPSHOTS = 64;
@@ -116,11 +125,12 @@ export class SyncEngine {
   readonly #stager: Stager;
   /** Generations a staging request is out for: reserved, so that no new snapshot reuses the number of one abandoned meanwhile. */
   readonly #handedOut = new Map<number, number>();
+  #lastGen = 0;
   readonly #closed = new Map<string, SyncRejectReason>();
   readonly #recentRequests: string[] = [];
   readonly #needListeners = new Set<(reason: SnapshotRequestReason) => void>();
   readonly #changeListeners = new Set<() => void>();
-  readonly #mqtt: Channel = { source: 'mqtt', force: false, assembly: null, gen: null, counts: newStageCounts(), startedAt: 0, staging: Promise.resolve() };
+  readonly #mqtt: Channel = { source: 'mqtt', force: false, assembly: null, gen: null, counts: newStageCounts(), startedAt: 0, handed: [], failure: null };
   #other: Channel | null = null;
   #tail: Promise<unknown> = Promise.resolve();
   #queued = 0;
@@ -277,13 +287,13 @@ export class SyncEngine {
   applyDataset(dataset: Dataset, source: SyncSource): Promise<AppliedSnapshot> {
     return this.#enqueueRaw(async () => {
       const channel = this.#openChannel(source, false);
-      const gen = this.#o.cache.writer.allocateGeneration(this.#live());
+      const gen = this.#allocate();
       channel.gen = gen;
       this.#updateBulk();
       try {
         for (const part of datasetParts(dataset)) {
           // Its records were validated when the file was read; the stager takes them as they are.
-          const result = await this.#stage(gen, { gen, at: this.#now(), data: JSON.stringify(part), validate: false, settingsTaken: false, label: 'data set' });
+          const result = await this.#stage(gen, { gen, at: this.#now(), data: JSON.stringify(part), validate: false, label: 'data set' });
           if (!result.ok) throw new InvalidRecordError(result.invalid);
           addCounts(channel.counts, result);
         }
@@ -361,15 +371,15 @@ export class SyncEngine {
   }
 
   /**
-   * A verified chunk, once the previous chunk of its channel is staged:
-   * checked against the snapshot, and handed to the stager. Resolves when it
-   * is handed (the queue moves on) or, for the last chunk, when the snapshot
-   * is in force or refused; a chunk refused before staging resolves with the
-   * rejection.
+   * A verified chunk: checked against the snapshot and handed to the
+   * stager. Resolves when it is handed (the queue moves on) or, for the last
+   * chunk, when the snapshot is in force or refused; a chunk refused before
+   * staging resolves with the rejection.
    */
   async #chunk(verified: Verified<SnapshotChunk>, ch: Channel): Promise<Handed | ChunkOutcome> {
-    await ch.staging;
+    while (ch.handed.length >= HANDED_AHEAD) await ch.handed[0];
     if (this.#stopped) throw new AbortedError('stopped');
+    if (ch.failure !== null) return ch.failure;
     if (!verified.ok) return this.#reject(verified.reason, verified.detail, null);
     const c = verified.msg;
     const request = (reason: SnapshotRequestReason): SnapshotRequestReason | null => (ch.source === 'mqtt' ? reason : null);
@@ -393,20 +403,37 @@ export class SyncEngine {
     asm.take(c);
     if (ch.source === 'mqtt') this.#armChunkTimer();
 
-    const outcome = this.#stageChunk(c, ch, asm).catch((error: unknown) => this.#stagingFailed(error, ch, asm));
-    ch.staging = outcome;
+    const outcome = this.#stageChunk(c, ch, asm).catch((error: unknown) => this.#stagingFailed(error, c, ch, asm));
+    ch.handed.push(outcome);
+    void outcome.finally(() => ch.handed.splice(ch.handed.indexOf(outcome), 1));
     // The last chunk holds the queue until the swap: what comes next must see its result.
     if (asm.complete) await outcome;
-    return { outcome };
+    return { outcome, last: asm.complete };
   }
 
   /** Staging a chunk failed (the worker died, the disk is full, a bug): the snapshot must not go on without it. */
-  #stagingFailed(error: unknown, ch: Channel, asm: SnapshotAssembly): Rejected {
-    if (!(error instanceof AbortedError) && ch.assembly === asm) {
+  #stagingFailed(error: unknown, c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Rejected {
+    if (error instanceof AbortedError) return this.#failure(error);
+    if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
+    asm.fail('missing_chunk');
+    if (ch.assembly === asm) {
       this.#abandon(ch, 'missing_chunk');
       if (ch.source === 'mqtt') this.#needSnapshot('incomplete');
     }
-    return this.#failure(error);
+    return this.#failed(ch, this.#failure(error));
+  }
+
+  /** A chunk handed over after one of its snapshot that failed: what strict order would have answered. */
+  #afterFailure(c: SnapshotChunk, ch: Channel, reason: SyncRejectReason): Rejected {
+    this.#collect();
+    const detail = `chunk ${c.chunk} of snapshot ${c.snapshotId}, which already ended (${reason})`;
+    // An import stops at its first refusal: the ones after it are nobody's business.
+    return ch.source === 'mqtt' ? this.#reject(reason, detail, null) : { kind: 'rejected', reason, detail };
+  }
+
+  #failed(ch: Channel, rejected: Rejected): Rejected {
+    if (ch.source !== 'mqtt') ch.failure ??= rejected;
+    return rejected;
   }
 
   /** Chunk 0 of a snapshot this channel is not receiving yet: may it start? */
@@ -432,9 +459,10 @@ export class SyncEngine {
       this.#log.info({ replaced: current.header.snapshotId, by: c.snapshotId }, 'snapshot in progress replaced by a newer one');
       this.#abandon(ch, 'superseded');
     }
-    const assembly = new SnapshotAssembly(c, this.#o.cache.writer.allocateGeneration(this.#live()));
+    const assembly = new SnapshotAssembly(c, this.#allocate());
     ch.assembly = assembly;
     ch.counts = newStageCounts();
+    ch.failure = null;
     ch.startedAt = this.#now();
     this.#updateBulk();
     this.#log.info({ snapshotId: c.snapshotId, version: c.version, chunks: c.chunks, source: ch.source }, 'receiving snapshot');
@@ -451,25 +479,37 @@ export class SyncEngine {
       : `snapshot ${c.snapshotId} is at version ${c.version}, older than the cache's ${s.version}`;
   }
 
-  /** Stage one chunk's records; on the last chunk, check the whole and swap it in. */
+  /** Stage one chunk's records; after the last chunk, check the whole and swap it in. */
   async #stageChunk(c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
-    const result = await this.#stage(asm.gen, { gen: asm.gen, at: this.#now(), data: c.data, validate: true, settingsTaken: asm.settingsClaimed, label: `chunk ${c.chunk}` });
+    const result = await this.#stage(asm.gen, { gen: asm.gen, at: this.#now(), data: c.data, validate: true, label: `chunk ${c.chunk}` });
+    if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
     if (ch.assembly !== asm) {
       // The snapshot ended while this chunk was staged (timed out, replaced); that was reported then.
       this.#collect();
       return { kind: 'taken' };
     }
     if (!result.ok) {
+      asm.fail('invalid_payload');
       this.#abandon(ch, 'invalid_payload');
-      return this.#reject('invalid_payload', result.invalid, null);
+      return this.#failed(ch, this.#reject('invalid_payload', result.invalid, null));
     }
     addCounts(ch.counts, result);
-    if (result.settings) asm.claimSettings();
-    if (!asm.complete) {
+    // Outcomes come in chunk order: the last chunk's is the last, all of the snapshot is staged.
+    if (c.chunk < asm.header.chunks - 1) {
       this.#changed();
       return { kind: 'taken' };
     }
     return await this.#finish(c, ch, asm);
+  }
+
+  /**
+   * A generation number for staging, never one this engine used before: the
+   * staging worker keeps state per generation (settings seen, a refused
+   * part), and a number freed by collection must not inherit it.
+   */
+  #allocate(): number {
+    this.#lastGen = this.#o.cache.writer.allocateGeneration([...this.#live(), this.#lastGen]);
+    return this.#lastGen;
   }
 
   /** Hand a part to the stager; its generation stays reserved until the answer is in. */
@@ -519,37 +559,39 @@ export class SyncEngine {
 
   async #import(lines: AsyncIterable<string>, force: boolean, source: SyncSource, job: ImportJob): Promise<AppliedSnapshot> {
     const ch = this.#openChannel(source, force);
-    /** The chunk being staged. */
-    let handed: Promise<ChunkOutcome> | null = null;
-    const settle = async (): Promise<AppliedSnapshot | null> => {
-      if (handed === null) return null;
-      const outcome = await handed;
-      handed = null;
-      if (outcome.kind === 'rejected') throw new SyncRejectedError(outcome.reason, outcome.detail);
+    const progress = (): void => {
       const asm = ch.assembly;
       if (asm !== null) job.chunks = { received: asm.received, total: asm.header.chunks };
       job.people = ch.counts.people;
-      return outcome.kind === 'applied' ? outcome.snapshot : null;
+    };
+    const refused = (r: Rejected): never => {
+      throw new SyncRejectedError(r.reason, r.detail);
     };
     try {
       for await (const line of lines) {
         if (line.trim() === '') continue;
-        // Verified while the previous chunk is staged; taken once it is.
+        // Verified while earlier chunks are staged.
         const verified = this.#verifyChunk(Buffer.from(line, 'utf8'));
-        const applied = await settle();
-        if (applied !== null) return applied;
+        if (ch.failure !== null) refused(ch.failure);
         const step = await this.#chunk(verified, ch).catch((error: unknown) => this.#failure(error));
-        if ('outcome' in step) handed = step.outcome;
-        else if (step.kind === 'rejected') throw new SyncRejectedError(step.reason, step.detail);
+        if (!('outcome' in step)) {
+          if (step.kind === 'rejected') refused(ch.failure ?? step);
+          continue;
+        }
+        void step.outcome.then(progress);
+        if (!step.last) continue;
+        const outcome = await step.outcome;
+        if (outcome.kind === 'applied') return outcome.snapshot;
+        refused(ch.failure ?? (outcome.kind === 'rejected' ? outcome : { kind: 'rejected', reason: 'invalid_payload', detail: 'the last chunk was not applied' }));
       }
-      const applied = await settle();
-      if (applied !== null) return applied;
+      await this.#stagingsDone();
+      if (ch.failure !== null) refused(ch.failure);
       const asm = ch.assembly;
       if (asm === null) throw new SyncRejectedError('invalid_payload', 'the file holds no snapshot chunk');
       this.#abandon(ch, 'missing_chunk');
       throw new SyncRejectedError('missing_chunk', `the file ends after ${asm.received} of ${asm.header.chunks} chunk(s)`);
     } finally {
-      await ch.staging;
+      await this.#stagingsDone();
       if (ch.assembly !== null) this.#abandon(ch, 'superseded');
       this.#other = null;
       this.#updateBulk();
@@ -557,14 +599,14 @@ export class SyncEngine {
   }
 
   #openChannel(source: SyncSource, force: boolean): Channel {
-    const ch: Channel = { source, force, assembly: null, gen: null, counts: newStageCounts(), startedAt: this.#now(), staging: Promise.resolve() };
+    const ch: Channel = { source, force, assembly: null, gen: null, counts: newStageCounts(), startedAt: this.#now(), handed: [], failure: null };
     this.#other = ch;
     return ch;
   }
 
   /** Resolves once no chunk of any channel is being staged. */
   async #stagingsDone(): Promise<void> {
-    await Promise.all([this.#mqtt.staging, this.#other?.staging]);
+    await Promise.all([...this.#mqtt.handed, ...(this.#other?.handed ?? [])]);
   }
 
   #applied(ch: Channel, version: number, snapshotId: string | null): AppliedSnapshot {
