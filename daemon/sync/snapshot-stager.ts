@@ -122,8 +122,9 @@ export async function preparePart(writer: CacheWriter, request: StagePartRequest
     }
     part = outline.data;
   } else {
-    // Written by the engine from a data set that was validated already.
-    part = json as PartRecords;
+    // Written by the engine from a data set that was validated already; lists it has none of are left out.
+    const given = json as Partial<PartRecords>;
+    part = { people: given.people ?? [], doors: given.doors ?? [], schedules: given.schedules ?? [], settings: given.settings };
   }
   try {
     return await prepareRecords(writer, request, part, request.validate ? validating : trusting, settingsTaken, pace);
