@@ -28,6 +28,7 @@ import { openDatabase, type Db } from '../store/database.js';
 import { Journal, type JournalEntry } from '../store/journal.js';
 import { CheckinSessions, type OpenSession } from '../store/sessions.js';
 import { doorModes, mirrorLayout } from '../store/site-layout.js';
+import { AbortedError } from '../sync/cooperative.js';
 import { assertDemoKeyConfinedToDemo } from '../sync/demo-key.js';
 import { SyncService, stalenessRules } from '../sync/sync-service.js';
 import { SyncRejectedError, type SyncStatus } from '../sync/sync-engine.js';
@@ -144,6 +145,8 @@ export class Gateway {
   readonly kiosk: Kiosk | null;
   readonly wifi: WifiService | null;
   #conflictsCheckedFor: number | null | undefined = undefined;
+  /** The conflict scan running on the staging worker, if any. */
+  #conflictScan: Promise<void> | null = null;
   #policyTimer: NodeJS.Timeout | null = null;
   /** Retained doors-and-occupancy state (and Home Assistant discovery); null without a broker. */
   #siteState: SiteStatePublisher | null = null;
@@ -418,7 +421,7 @@ export class Gateway {
       await gateway.sync.start();
       await gateway.clock.start();
       gateway.autoCheckout.start();
-      gateway.#checkConflicts();
+      gateway.#checkConflictsNow();
       gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
       gateway.#policyTimer.unref();
       // Doors first: each relay writes its locked state as soon as it opens.
@@ -474,6 +477,7 @@ export class Gateway {
     await Promise.all(this.#inputs.map((i) => i.supervisor.stop()));
     this.#cloud?.stop();
     await this.sync.stop();
+    await this.#conflictScan;
     if (this.#siteStateTimer !== null) clearInterval(this.#siteStateTimer);
     this.#siteState?.stop();
     await this.#uplink.stop();
@@ -747,16 +751,41 @@ export class Gateway {
     };
   }
 
-  /** Look for shared credentials whenever the data in force has changed. */
-  #checkConflicts(): void {
+  /** At start, before any reader or link runs: the scan runs here, and the status has its answer at once. */
+  #checkConflictsNow(): void {
     try {
-      const appliedAt = this.cache.state().appliedAt;
-      if (appliedAt === this.#conflictsCheckedFor) return;
-      this.#conflictsCheckedFor = appliedAt;
+      this.#conflictsCheckedFor = this.cache.state().appliedAt;
       this.conflicts.check();
     } catch (error) {
       this.#log.error({ err: error }, 'could not check for credential conflicts');
     }
+  }
+
+  /** Look for shared credentials whenever the data in force has changed (after a sync): scanned by the staging worker, off the event loop. */
+  #checkConflicts(): void {
+    if (this.#conflictScan !== null) return;
+    let appliedAt: number | null;
+    try {
+      appliedAt = this.cache.state().appliedAt;
+    } catch (error) {
+      this.#log.error({ err: error }, 'could not check for credential conflicts');
+      return;
+    }
+    if (appliedAt === this.#conflictsCheckedFor) return;
+    this.#conflictScan = this.sync.engine
+      .conflicts()
+      .then((conflicts) => {
+        if (this.#stopping !== null) return;
+        this.#conflictsCheckedFor = appliedAt;
+        this.conflicts.report(conflicts);
+      })
+      .catch((error: unknown) => {
+        // Tried again at the next tick.
+        if (!(error instanceof AbortedError)) this.#log.error({ err: error }, 'could not check for credential conflicts');
+      })
+      .finally(() => {
+        this.#conflictScan = null;
+      });
   }
 
   /** Feed a simulated read (sim drivers only). */

@@ -9,12 +9,15 @@
  * swap, so every prepared statement (here, in cache.ts and elsewhere) stays
  * valid.
  *
- * Methods here are synchronous and bounded by what the caller hands them; the
- * caller (sync/snapshot-stager.ts) cuts large work into small batches and
- * yields to the event loop between them.
+ * Methods here are synchronous and bounded by what the caller hands them.
+ * Staging is split in two: prepare (validate, hash, encode: CPU only, no
+ * lock) and insert (rows ready to go, in short transactions), so whoever
+ * stages (sync/snapshot-stager.ts, on the staging worker or on the event
+ * loop) holds SQLite's write lock only for the inserts themselves.
  */
 import { Checkpointer } from './checkpointer.js';
 import type { Db } from './database.js';
+import { writeGateOf } from './write-priority.js';
 import { BleKeyVault } from './ble-key-vault.js';
 import { CredentialFormatError, parseBleKey, type CredentialHasher } from './credential-hash.js';
 import type { CredentialRecord, DoorRecord, EntitlementRecord, PersonRecord, ScheduleRecord, SiteSettings } from '../sync/dataset.js';
@@ -45,6 +48,16 @@ export interface Activation {
   readonly issuedAt: number | null;
 }
 
+/**
+ * A batch of the staging worker was rolled back, not committed, because the
+ * daemon's connection wants to write (write-priority.ts): the daemon gets
+ * the lock at once instead of waiting for the commit. Whoever ran the batch
+ * does it again.
+ */
+export class PreemptedError extends Error {
+  override readonly name = 'PreemptedError';
+}
+
 /** A delta that does not fit the cache in force: the copies have diverged. */
 export class DeltaConflictError extends Error {
   override readonly name = 'DeltaConflictError';
@@ -55,7 +68,25 @@ export interface CacheWriterOptions {
   readonly onCheckpointError?: (message: string) => void;
   /** Run WAL checkpoints on a worker during bulk work (default). Off: this connection checkpoints as usual. */
   readonly checkpointWorker?: boolean;
+  /** The staging worker's connection: each batch() goes through the daemon's write gate (write-priority.ts). */
+  readonly gate?: BatchGate;
 }
+
+/** What a batch() passes through on the staging worker's connection (write-priority.ts WriteGate). */
+export interface BatchGate {
+  /** Whether the daemon wants to write: the batch in hand is rolled back. */
+  readonly wanted: boolean;
+  /** Before BEGIN: may wait while the daemon writes. */
+  enter(): void;
+  /** After COMMIT or ROLLBACK. */
+  leave(): void;
+}
+
+/** The table a prepared row goes into. */
+export type StageTable = 'person' | 'credential' | 'entitlement' | 'door' | 'schedule' | 'settings';
+export type SqlValue = string | number | bigint | Buffer | null;
+/** One row, ready to insert: values hashed, sealed and encoded, nothing left to compute. */
+export type StageRow = readonly [StageTable, readonly SqlValue[]];
 
 export const newStageCounts = (): StageCounts => ({ people: 0, credentials: 0, entitlements: 0, doors: 0, schedules: 0, rejectedCredentials: [] });
 
@@ -65,9 +96,17 @@ const instant = (iso: string | null): number | null => (iso === null ? null : Da
 const GENERATION_TABLES = ['cache_entitlements', 'cache_credentials', 'cache_people', 'cache_settings', 'cache_doors', 'cache_schedules'] as const;
 
 const SQLITE_FULL_SYNC = 2;
-const CHECKPOINT_EVERY_BATCHES = 2;
+/**
+ * How often a checkpoint is asked for while bulk work runs. Often: each
+ * checkpoint also fsyncs the WAL, so a decision committing its journal row
+ * (synchronous FULL, on the daemon's connection) has little unsynced staging
+ * data to flush with it.
+ */
+const CHECKPOINT_EVERY_MS = 5;
+/** Rows one DELETE statement removes while a generation is collected. */
+const DELETE_BATCH_ROWS = 64;
 /** SQLite page cache while bulk work runs (the default is 2 MiB). */
-const BULK_CACHE_KIB = 64 * 1024;
+export const BULK_CACHE_KIB = 64 * 1024;
 
 export class CacheWriter {
   readonly #db: Db;
@@ -78,10 +117,11 @@ export class CacheWriter {
   readonly #cacheSize: number;
   readonly #onCheckpointError: (message: string) => void;
   readonly #checkpointWorker: boolean;
+  readonly #gate: BatchGate | null;
   readonly #s;
   #checkpointer: Checkpointer | null = null;
+  #checkpointTimer: NodeJS.Timeout | null = null;
   #bulk = false;
-  #batches = 0;
   /** Workers still closing: a caller about to close the database waits for them (settled()). */
   readonly #closing = new Set<Promise<void>>();
 
@@ -91,9 +131,15 @@ export class CacheWriter {
     this.#vault = new BleKeyVault(hasher);
     this.#onCheckpointError = options.onCheckpointError ?? (() => undefined);
     this.#checkpointWorker = options.checkpointWorker ?? true;
+    this.#gate = options.gate ?? null;
     this.#synchronous = Number(db.pragma('synchronous', { simple: true }));
     this.#autocheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
     this.#cacheSize = Number(db.pragma('cache_size', { simple: true }));
+    // Settings are one row per generation: staging and deltas both replace it.
+    const settings = db.prepare(
+      `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    );
     this.#s = {
       state: db.prepare<[], { gen: number; version: number }>(`SELECT gen, version FROM sync_state WHERE id = 1`),
       // Index seeks, one per table: the highest generation holding any row.
@@ -117,41 +163,41 @@ export class CacheWriter {
         ),
         door: db.prepare(`INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)`),
         schedule: db.prepare(`INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)`),
+        settings,
       },
       // Deltas upsert: the record replaces whatever the cache had under its id.
-      person: db.prepare(
-        `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at, email_lookup, device_limit, network_checkin, extended_unlock, lockdown_override, usage_period_start, usage_checkins, usage_minutes, usage_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (gen, id) DO UPDATE SET kind = excluded.kind, name = excluded.name, status = excluded.status, host_id = excluded.host_id,
-           always_allowed = excluded.always_allowed, expected_arrival = excluded.expected_arrival, updated_at = excluded.updated_at,
-           email_lookup = excluded.email_lookup, device_limit = excluded.device_limit, network_checkin = excluded.network_checkin,
-           extended_unlock = excluded.extended_unlock, lockdown_override = excluded.lockdown_override,
-           usage_period_start = excluded.usage_period_start, usage_checkins = excluded.usage_checkins,
-           usage_minutes = excluded.usage_minutes, usage_as_of = excluded.usage_as_of`,
-      ),
-      credential: db.prepare(
-        `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, lookup = excluded.lookup,
-           valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status, secret = excluded.secret`,
-      ),
-      entitlement: db.prepare(
-        `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, name = excluded.name,
-           valid_from = excluded.valid_from, valid_to = excluded.valid_to, minutes_left = excluded.minutes_left, monthly_hours = excluded.monthly_hours,
-           monthly_checkins = excluded.monthly_checkins, doors = excluded.doors`,
-      ),
-      settings: db.prepare(
-        `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      ),
+      upsert: {
+        person: db.prepare(
+          `INSERT INTO cache_people (gen, id, kind, name, status, host_id, always_allowed, expected_arrival, updated_at, email_lookup, device_limit, network_checkin, extended_unlock, lockdown_override, usage_period_start, usage_checkins, usage_minutes, usage_as_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (gen, id) DO UPDATE SET kind = excluded.kind, name = excluded.name, status = excluded.status, host_id = excluded.host_id,
+             always_allowed = excluded.always_allowed, expected_arrival = excluded.expected_arrival, updated_at = excluded.updated_at,
+             email_lookup = excluded.email_lookup, device_limit = excluded.device_limit, network_checkin = excluded.network_checkin,
+             extended_unlock = excluded.extended_unlock, lockdown_override = excluded.lockdown_override,
+             usage_period_start = excluded.usage_period_start, usage_checkins = excluded.usage_checkins,
+             usage_minutes = excluded.usage_minutes, usage_as_of = excluded.usage_as_of`,
+        ),
+        credential: db.prepare(
+          `INSERT INTO cache_credentials (gen, id, person_id, kind, lookup, valid_from, valid_to, status, secret) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, lookup = excluded.lookup,
+             valid_from = excluded.valid_from, valid_to = excluded.valid_to, status = excluded.status, secret = excluded.secret`,
+        ),
+        entitlement: db.prepare(
+          `INSERT INTO cache_entitlements (gen, id, person_id, kind, name, valid_from, valid_to, minutes_left, monthly_hours, monthly_checkins, doors) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT (gen, id) DO UPDATE SET person_id = excluded.person_id, kind = excluded.kind, name = excluded.name,
+             valid_from = excluded.valid_from, valid_to = excluded.valid_to, minutes_left = excluded.minutes_left, monthly_hours = excluded.monthly_hours,
+             monthly_checkins = excluded.monthly_checkins, doors = excluded.doors`,
+        ),
+        door: db.prepare(
+          `INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)
+           ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, schedule_id = excluded.schedule_id`,
+        ),
+        schedule: db.prepare(
+          `INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)
+           ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, weekly = excluded.weekly`,
+        ),
+        settings,
+      },
       hasSettings: db.prepare<[number], { n: number }>(`SELECT count(*) AS n FROM cache_settings WHERE gen = ?`),
-      door: db.prepare(
-        `INSERT INTO cache_doors (gen, id, name, schedule_id) VALUES (?, ?, ?, ?)
-         ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, schedule_id = excluded.schedule_id`,
-      ),
-      schedule: db.prepare(
-        `INSERT INTO cache_schedules (gen, id, name, weekly) VALUES (?, ?, ?, ?)
-         ON CONFLICT (gen, id) DO UPDATE SET name = excluded.name, weekly = excluded.weekly`,
-      ),
       clearCredentialsOf: db.prepare(`DELETE FROM cache_credentials WHERE gen = ? AND person_id = ?`),
       clearEntitlementsOf: db.prepare(`DELETE FROM cache_entitlements WHERE gen = ? AND person_id = ?`),
       deletePerson: db.prepare(`DELETE FROM cache_people WHERE gen = ? AND id = ?`),
@@ -187,25 +233,37 @@ export class CacheWriter {
    * garbage deletion use it: their rows are invisible until a swap, and the
    * swap itself commits with the configured (FULL) durability, which also
    * syncs everything written before it. WAL mode keeps the file consistent.
+   * IMMEDIATE, as every transaction here: with two writing connections (the
+   * daemon's and the staging worker's) a transaction that reads before it
+   * writes would otherwise get SQLITE_BUSY at once instead of waiting. On
+   * the staging worker's connection it goes through the daemon's write gate,
+   * and throws PreemptedError (rolled back) when the daemon wants to write
+   * by the time `fn` is done.
    */
   batch<T>(fn: () => T): T {
     const relax = this.#synchronous >= SQLITE_FULL_SYNC;
     if (relax) this.#db.pragma('synchronous = NORMAL');
+    const gate = this.#gate;
+    gate?.enter();
     try {
-      return this.#db.transaction(fn)();
+      return this.#db
+        .transaction(() => {
+          const result = fn();
+          if (gate?.wanted === true) throw new PreemptedError('the daemon wants to write');
+          return result;
+        })
+        .immediate();
     } finally {
+      this.#gate?.leave();
       if (relax) this.#db.pragma(`synchronous = ${this.#synchronous}`);
-      // Often: each checkpoint also fsyncs the WAL, so a decision committing its journal row
-      // (synchronous FULL, on this connection) has little unsynced staging data to flush with it.
-      if (++this.#batches % CHECKPOINT_EVERY_BATCHES === 0) this.#checkpointer?.request();
     }
   }
 
   /**
    * Bulk work starts (true) or ends (false): while it runs, WAL checkpoints
    * happen on a worker thread instead of in this connection's commits (see
-   * checkpointer.ts; not for an in-memory database), and the page cache is
-   * larger.
+   * checkpointer.ts; not for an in-memory database), whoever writes the rows
+   * (this connection or the staging worker's), and the page cache is larger.
    */
   bulk(on: boolean): Promise<void> {
     if (on === this.#bulk) return Promise.resolve();
@@ -215,12 +273,18 @@ export class CacheWriter {
       // page cache that holds them saves a read per row.
       this.#db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
       if (!this.#checkpointWorker) return Promise.resolve();
-      this.#checkpointer = Checkpointer.start(this.#db.name, this.#onCheckpointError);
-      if (this.#checkpointer !== null) this.#db.pragma('wal_autocheckpoint = 0');
+      const checkpointer = Checkpointer.start(this.#db.name, this.#onCheckpointError);
+      if (checkpointer === null) return Promise.resolve();
+      this.#checkpointer = checkpointer;
+      this.#db.pragma('wal_autocheckpoint = 0');
+      this.#checkpointTimer = setInterval(() => checkpointer.request(), CHECKPOINT_EVERY_MS);
+      this.#checkpointTimer.unref();
       return Promise.resolve();
     }
     const checkpointer = this.#checkpointer;
     this.#checkpointer = null;
+    if (this.#checkpointTimer !== null) clearInterval(this.#checkpointTimer);
+    this.#checkpointTimer = null;
     if (this.#db.open) {
       this.#db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
       this.#db.pragma(`cache_size = ${this.#cacheSize}`);
@@ -246,33 +310,111 @@ export class CacheWriter {
     await Promise.all([...this.#closing]);
   }
 
+  /**
+   * What a staging worker needs: the database file, the site key for its own
+   * hasher, and the gate this connection's writes go through
+   * (write-priority.ts). Null for an in-memory database (no other connection
+   * can reach it) and for a connection not opened by openDatabase() (it does
+   * not announce its writes).
+   */
+  workerSetup(): { readonly path: string; readonly siteKey: Buffer; readonly writeGate: SharedArrayBuffer } | null {
+    const writeGate = writeGateOf(this.#db);
+    if (this.#db.memory || writeGate === null) return null;
+    return { path: this.#db.name, siteKey: this.#hasher.exportKey(), writeGate };
+  }
+
   /** Insert one person with credentials and entitlements into a generation (inside batch()). */
   stagePerson(gen: number, person: PersonRecord, at: number, counts: StageCounts): void {
-    this.#putPerson(gen, person, at, counts, 'insert');
-    counts.people++;
+    const rows: StageRow[] = [];
+    this.preparePerson(gen, person, at, counts, rows);
+    for (const row of rows) this.insert(row);
   }
 
   stageSettings(gen: number, settings: SiteSettings): void {
-    this.#s.settings.run(
-      gen,
-      settings.visitorTokenMinutes,
-      settings.visitorTokenStart,
-      settings.deviceLimit,
-      settings.dailyCutoff,
-      settings.wifiIdleMinutes,
-      JSON.stringify(settings.holidays),
-      settings.kioskRegistration,
-    );
+    this.insert(this.prepareSettings(gen, settings));
   }
 
   stageDoor(gen: number, door: DoorRecord, counts: StageCounts): void {
-    this.#s.insert.door.run(gen, door.id, door.name, door.schedule);
-    counts.doors++;
+    this.insert(this.prepareDoor(gen, door, counts));
   }
 
   stageSchedule(gen: number, schedule: ScheduleRecord, counts: StageCounts): void {
-    this.#s.insert.schedule.run(gen, schedule.id, schedule.name, JSON.stringify(schedule.weekly));
+    this.insert(this.prepareSchedule(gen, schedule, counts));
+  }
+
+  /**
+   * The rows of one person (the person, then credentials, then
+   * entitlements: parents first), appended to `out`. Hashes and seals
+   * credential values; a malformed one is skipped and named in `counts`.
+   * Writes nothing.
+   */
+  preparePerson(gen: number, p: PersonRecord, at: number, counts: StageCounts, out: StageRow[]): void {
+    const u = p.usage;
+    out.push([
+      'person',
+      [
+        gen,
+        p.id,
+        p.kind,
+        p.name,
+        p.status,
+        p.hostId,
+        p.alwaysAllowed ? 1 : 0,
+        instant(p.expectedArrival),
+        at,
+        p.email === null ? null : this.#hasher.emailLookup(p.email),
+        p.deviceLimit,
+        p.networkCheckin ? 1 : 0,
+        p.extendedUnlock ? 1 : 0,
+        p.lockdownOverride ? 1 : 0,
+        u === null ? null : instant(u.periodStart),
+        u?.checkins ?? null,
+        u?.minutes ?? null,
+        u === null ? null : instant(u.asOf),
+      ],
+    ]);
+    counts.people++;
+    for (const c of p.credentials) {
+      const row = this.#credentialRow(gen, p.id, c, counts);
+      if (row !== null) out.push(row);
+    }
+    for (const e of p.entitlements) out.push(this.#entitlementRow(gen, p.id, e, counts));
+  }
+
+  prepareSettings(gen: number, settings: SiteSettings): StageRow {
+    return [
+      'settings',
+      [
+        gen,
+        settings.visitorTokenMinutes,
+        settings.visitorTokenStart,
+        settings.deviceLimit,
+        settings.dailyCutoff,
+        settings.wifiIdleMinutes,
+        JSON.stringify(settings.holidays),
+        settings.kioskRegistration,
+      ],
+    ];
+  }
+
+  prepareDoor(gen: number, door: DoorRecord, counts: StageCounts): StageRow {
+    counts.doors++;
+    return ['door', [gen, door.id, door.name, door.schedule]];
+  }
+
+  prepareSchedule(gen: number, schedule: ScheduleRecord, counts: StageCounts): StageRow {
     counts.schedules++;
+    return ['schedule', [gen, schedule.id, schedule.name, JSON.stringify(schedule.weekly)]];
+  }
+
+  /** Whether a generation has its settings row (staged, or in force). */
+  hasSettings(gen: number): boolean {
+    return (this.#s.hasSettings.get(gen)?.n ?? 0) > 0;
+  }
+
+  /** Insert a prepared row (inside batch()). A duplicate id throws SQLite's constraint error. */
+  insert(row: StageRow): void {
+    this.#s.insert[row[0]].run(...row[1]);
   }
 
   /**
@@ -281,7 +423,7 @@ export class CacheWriter {
    */
   activate(gen: number, activation: Activation, defaultSettings: SiteSettings): void {
     this.#db.transaction(() => {
-      if ((this.#s.hasSettings.get(gen)?.n ?? 0) === 0) this.stageSettings(gen, defaultSettings);
+      if (!this.hasSettings(gen)) this.stageSettings(gen, defaultSettings);
       this.#s.activate.run(
         gen,
         activation.version,
@@ -292,7 +434,7 @@ export class CacheWriter {
         activation.checksum,
         activation.issuedAt,
       );
-    })();
+    }).immediate();
   }
 
   /**
@@ -314,7 +456,7 @@ export class CacheWriter {
         }
       });
       this.#s.advance.run(toVersion, at, at, 'mqtt');
-    })();
+    }).immediate();
     return counts.rejectedCredentials;
   }
 
@@ -335,19 +477,25 @@ export class CacheWriter {
   }
 
   /**
-   * Delete up to `maxRows` rows of one unused generation, children first.
+   * Delete rows of one unused generation, children first, a few dozen at a
+   * time until `spent()` says the stretch is over, in one transaction.
    * Returns how many were deleted; 0 once the generation is gone. Refuses the
-   * generation in force.
+   * generation in force (checked inside the transaction: a staging worker's
+   * connection sees a swap the daemon's just committed).
    */
-  deleteGenerationRows(gen: number, maxRows: number): number {
-    if (gen === this.#state().gen) throw new Error(`generation ${gen} is in force`);
+  deleteGenerationRows(gen: number, spent: () => boolean): number {
     return this.batch(() => {
-      let left = maxRows;
-      for (const deleteRows of this.#s.deleteRowsOf) {
-        if (left <= 0) break;
-        left -= deleteRows.run(gen, left).changes;
+      if (gen === this.#state().gen) throw new Error(`generation ${gen} is in force`);
+      let removed = 0;
+      for (;;) {
+        let left = DELETE_BATCH_ROWS;
+        for (const deleteRows of this.#s.deleteRowsOf) {
+          if (left <= 0) break;
+          left -= deleteRows.run(gen, left).changes;
+        }
+        removed += DELETE_BATCH_ROWS - left;
+        if (left > 0 || spent()) return removed;
       }
-      return maxRows - left;
     });
   }
 
@@ -357,34 +505,22 @@ export class CacheWriter {
     return row;
   }
 
-  #putPerson(gen: number, p: PersonRecord, at: number, counts: StageCounts, mode: 'insert' | 'upsert'): void {
-    const stmt = mode === 'insert' ? this.#s.insert.person : this.#s.person;
-    const u = p.usage;
-    stmt.run(
-      gen,
-      p.id,
-      p.kind,
-      p.name,
-      p.status,
-      p.hostId,
-      p.alwaysAllowed ? 1 : 0,
-      instant(p.expectedArrival),
-      at,
-      p.email === null ? null : this.#hasher.emailLookup(p.email),
-      p.deviceLimit,
-      p.networkCheckin ? 1 : 0,
-      p.extendedUnlock ? 1 : 0,
-      p.lockdownOverride ? 1 : 0,
-      u === null ? null : instant(u.periodStart),
-      u?.checkins ?? null,
-      u?.minutes ?? null,
-      u === null ? null : instant(u.asOf),
-    );
-    for (const c of p.credentials) this.#putCredential(gen, p.id, c, counts, mode);
-    for (const e of p.entitlements) this.#putEntitlement(gen, p.id, e, counts, mode);
+  /** A person with credentials and entitlements, replacing what a generation has under their ids (deltas). */
+  #putPerson(gen: number, p: PersonRecord, at: number, counts: StageCounts): void {
+    const rows: StageRow[] = [];
+    this.preparePerson(gen, p, at, counts, rows);
+    for (const row of rows) this.#upsert(row);
   }
 
-  #putCredential(gen: number, personId: string, c: CredentialRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
+  #upsert(row: StageRow): void {
+    this.#s.upsert[row[0]].run(...row[1]);
+  }
+
+  #upsertRow(row: StageRow | null): void {
+    if (row !== null) this.#upsert(row);
+  }
+
+  #credentialRow(gen: number, personId: string, c: CredentialRecord, counts: StageCounts): StageRow | null {
     let lookup: Buffer;
     let secret: Buffer | null = null;
     try {
@@ -395,29 +531,18 @@ export class CacheWriter {
       if (!(error instanceof CredentialFormatError)) throw error;
       // Named by id only: the value may be a PIN.
       counts.rejectedCredentials.push({ id: c.id, reason: error.message });
-      return;
+      return null;
     }
-    const stmt = mode === 'insert' ? this.#s.insert.credential : this.#s.credential;
-    stmt.run(gen, c.id, personId, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status, secret);
     counts.credentials++;
+    return ['credential', [gen, c.id, personId, c.kind, lookup, instant(c.validFrom), instant(c.validTo), c.status, secret]];
   }
 
-  #putEntitlement(gen: number, personId: string, e: EntitlementRecord, counts: StageCounts, mode: 'insert' | 'upsert'): void {
-    const stmt = mode === 'insert' ? this.#s.insert.entitlement : this.#s.entitlement;
-    stmt.run(
-      gen,
-      e.id,
-      personId,
-      e.kind,
-      e.name,
-      instant(e.validFrom),
-      instant(e.validTo),
-      e.minutesLeft,
-      e.monthlyHours,
-      e.monthlyCheckins,
-      e.doors === null ? null : JSON.stringify(e.doors),
-    );
+  #entitlementRow(gen: number, personId: string, e: EntitlementRecord, counts: StageCounts): StageRow {
     counts.entitlements++;
+    return [
+      'entitlement',
+      [gen, e.id, personId, e.kind, e.name, instant(e.validFrom), instant(e.validTo), e.minutesLeft, e.monthlyHours, e.monthlyCheckins, e.doors === null ? null : JSON.stringify(e.doors)],
+    ];
   }
 
   #applyOp(gen: number, op: DeltaOp, at: number, counts: StageCounts): void {
@@ -429,32 +554,30 @@ export class CacheWriter {
         // The person's full state: what is not in the record goes.
         this.#s.clearCredentialsOf.run(gen, op.person.id);
         this.#s.clearEntitlementsOf.run(gen, op.person.id);
-        this.#putPerson(gen, op.person, at, counts, 'upsert');
+        this.#putPerson(gen, op.person, at, counts);
         return;
       case 'person.delete':
         return removed(this.#s.deletePerson.run(gen, op.id).changes, 'person', op.id);
       case 'credential.upsert':
         this.#requirePerson(gen, op.personId);
-        return this.#putCredential(gen, op.personId, op.credential, counts, 'upsert');
+        return this.#upsertRow(this.#credentialRow(gen, op.personId, op.credential, counts));
       case 'credential.delete':
         return removed(this.#s.deleteCredential.run(gen, op.id).changes, 'credential', op.id);
       case 'entitlement.upsert':
         this.#requirePerson(gen, op.personId);
-        return this.#putEntitlement(gen, op.personId, op.entitlement, counts, 'upsert');
+        return this.#upsert(this.#entitlementRow(gen, op.personId, op.entitlement, counts));
       case 'entitlement.delete':
         return removed(this.#s.deleteEntitlement.run(gen, op.id).changes, 'entitlement', op.id);
       case 'door.upsert':
-        this.#s.door.run(gen, op.door.id, op.door.name, op.door.schedule);
-        return;
+        return this.#upsert(this.prepareDoor(gen, op.door, counts));
       case 'door.delete':
         return removed(this.#s.deleteDoor.run(gen, op.id).changes, 'door', op.id);
       case 'schedule.upsert':
-        this.#s.schedule.run(gen, op.schedule.id, op.schedule.name, JSON.stringify(op.schedule.weekly));
-        return;
+        return this.#upsert(this.prepareSchedule(gen, op.schedule, counts));
       case 'schedule.delete':
         return removed(this.#s.deleteSchedule.run(gen, op.id).changes, 'schedule', op.id);
       case 'settings.set':
-        return this.stageSettings(gen, op.settings);
+        return this.#upsert(this.prepareSettings(gen, op.settings));
     }
   }
 

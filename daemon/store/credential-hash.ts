@@ -58,6 +58,15 @@ export class CredentialHasher {
     this.#key = siteKey;
   }
 
+  /**
+   * A copy of the site key, for the one other place that must hash the same
+   * way: the staging worker's own hasher (sync/staging-worker.ts). Never
+   * logged, never written anywhere.
+   */
+  exportKey(): Buffer {
+    return Buffer.from(this.#key);
+  }
+
   /** The lookup key for a value already in canonical form. */
   lookup(namespace: LookupNamespace, canonical: string): Buffer {
     return createHmac('sha256', this.#key).update(namespace).update('\0').update(canonical).digest();

@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../runtime/logger.js';
 import { migrations } from './migrations.js';
+import { announceWrites } from './write-priority.js';
 
 export type Db = Database.Database;
 
@@ -70,6 +71,8 @@ function openChecked(path: string, onCorrupt?: () => void): Db {
       throw new DatabaseCorruptError(`quick_check found damage: ${problems.map((p) => p.quick_check).join('; ')}`);
     }
     migrate(db);
+    // A staging worker may write to this file too: this connection's writes go first (write-priority.ts).
+    announceWrites(db);
   } catch (error) {
     if (onCorrupt !== undefined && isCorruption(error)) onCorrupt();
     db.close();

@@ -41,7 +41,22 @@ export class AbortedError extends Error {
   override readonly name = 'AbortedError';
 }
 
-export class Slicer {
+/**
+ * How long work may run before it lets others have their turn, and how it
+ * lets them: a turn of the event loop (Slicer, on the daemon's thread), or
+ * a pause for the daemon's own writes (the staging worker's pace).
+ */
+export interface Pace {
+  /** Whether the current stretch of work has used its budget. */
+  readonly spent: boolean;
+  /** End the stretch, let others run, start a new one. Throws AbortedError once stopped. */
+  pause(): Promise<void>;
+}
+
+/** For work that may run on without a break (CPU-only work on a worker thread). */
+export const unpaced: Pace = { spent: false, pause: () => Promise.resolve() };
+
+export class Slicer implements Pace {
   readonly #budgetMs: number;
   readonly #isStopped: () => boolean;
   #sliceStart = performance.now();
@@ -57,14 +72,9 @@ export class Slicer {
   }
 
   /** Give the event loop a turn and start a new slice. Throws AbortedError once stopped. */
-  async yield(): Promise<void> {
+  async pause(): Promise<void> {
     await nextTurn();
     if (this.#isStopped()) throw new AbortedError('stopped');
     this.#sliceStart = performance.now();
-  }
-
-  /** Yield only when the budget is spent. */
-  async maybeYield(): Promise<void> {
-    if (this.spent) await this.yield();
   }
 }

@@ -1,21 +1,25 @@
 /**
  * Deletes cache generations nobody uses any more (the one a swap replaced,
  * a snapshot abandoned half-way, what a crash left behind) in the
- * background: a batch of rows per slice, yielding to the event loop between
- * slices. The generation in force and the ones being staged are never
- * touched.
+ * background: one transaction of deletions per stretch of its pace, pausing
+ * between stretches (on the staging worker: giving way to the daemon's own
+ * writes; on the event loop: for a turn of the loop). The generation in
+ * force and the ones being staged are never touched. GenerationCollector
+ * runs passes, one at a time, on whichever side does the work.
  */
 import type { Logger } from '../runtime/logger.js';
-import type { CacheWriter } from '../store/cache-writer.js';
-import { AbortedError, Slicer } from './cooperative.js';
+import { PreemptedError, type CacheWriter } from '../store/cache-writer.js';
+import { AbortedError, type Pace } from './cooperative.js';
 
-const BATCH_ROWS = 64;
+/** What one pass removed. */
+export interface Removed {
+  readonly gen: number;
+  readonly removed: number;
+}
 
 export interface CollectorOptions {
-  readonly writer: CacheWriter;
-  /** Generations being staged right now. */
-  readonly live: () => ReadonlySet<number>;
-  readonly sliceMs: number;
+  /** One pass over what is garbage now (removeGarbage(), here or on the staging worker). */
+  readonly pass: () => Promise<readonly Removed[]>;
   readonly isStopped: () => boolean;
   /** Called when a run starts or ends (bulk mode follows it). */
   readonly onRunningChange: () => void;
@@ -58,25 +62,38 @@ export class GenerationCollector {
   }
 
   async #collect(): Promise<void> {
-    const { writer, live } = this.#o;
-    const slicer = new Slicer(this.#o.sliceMs, this.#o.isStopped);
     do {
       this.#again = false;
-      // A generation staged after this list was made has a higher number: never in it.
-      for (const gen of writer.garbageGenerations(live())) {
-        let removed = 0;
-        for (;;) {
-          await slicer.yield();
-          if (live().has(gen)) break;
-          let n = 0;
-          do {
-            n = writer.deleteGenerationRows(gen, BATCH_ROWS);
-            removed += n;
-          } while (n > 0 && !slicer.spent);
-          if (n === 0) break;
-        }
-        this.#o.logger.debug({ gen, removed }, 'removed an unused cache generation');
-      }
+      for (const { gen, removed } of await this.#o.pass()) this.#o.logger.debug({ gen, removed }, 'removed an unused cache generation');
     } while (this.#again && !this.#o.isStopped());
   }
+}
+
+/**
+ * One pass over the generations that are garbage now: each deleted, one
+ * transaction per stretch of `pace`, unless it turns live meanwhile. Returns
+ * what was removed.
+ */
+export async function removeGarbage(writer: CacheWriter, live: () => ReadonlySet<number>, pace: Pace): Promise<Removed[]> {
+  const done: Removed[] = [];
+  // A generation staged after this list was made has a higher number: never in it.
+  for (const gen of writer.garbageGenerations(live())) {
+    let removed = 0;
+    for (;;) {
+      await pace.pause();
+      if (live().has(gen)) break;
+      let n: number;
+      try {
+        n = writer.deleteGenerationRows(gen, () => pace.spent);
+      } catch (error) {
+        // Rolled back for the daemon's write: again, after it.
+        if (error instanceof PreemptedError) continue;
+        throw error;
+      }
+      removed += n;
+      if (n === 0) break;
+    }
+    done.push({ gen, removed });
+  }
+  return done;
 }

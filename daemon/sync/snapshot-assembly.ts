@@ -34,7 +34,7 @@ export class SnapshotAssembly {
   readonly gen: number;
   readonly #hash: Hash = createHash('sha256');
   readonly #digests: string[] = [];
-  #settingsSeen = false;
+  #failure: SyncRejectReason | null = null;
 
   constructor(first: SnapshotChunk, gen: number) {
     this.header = {
@@ -81,11 +81,14 @@ export class SnapshotAssembly {
     this.#digests.push(digest(chunk.data));
   }
 
-  /** Only one chunk may carry the settings; returns false for a second one. */
-  claimSettings(): boolean {
-    if (this.#settingsSeen) return false;
-    this.#settingsSeen = true;
-    return true;
+  /** Why staging one of the chunks taken failed (the snapshot is abandoned), or null. */
+  get failure(): SyncRejectReason | null {
+    return this.#failure;
+  }
+
+  /** Staging a chunk taken failed: the chunks taken after it are refused as of an ended snapshot. */
+  fail(reason: SyncRejectReason): void {
+    this.#failure ??= reason;
   }
 
   /** Whether the assembled chunks match the checksum every chunk announced. Call once, when complete. */

@@ -16,23 +16,36 @@
  *      (snapshot_timeout), not overtaken (superseded).
  *
  * Messages are handled one at a time, in arrival order, on a queue. A
- * snapshot is staged chunk by chunk into a generation of its own, in slices
- * that yield to the event loop, and put in force by one short transaction
+ * snapshot is staged chunk by chunk into a generation of its own by the
+ * staging worker (staging-worker.ts: parse, validate, hash and insert on a
+ * thread of its own; on the event loop, in slices, for an in-memory
+ * database), and put in force by one short transaction on the event loop
  * once the last chunk and the checksum check out. Decisions keep using the
- * old generation until that moment.
+ * old generation until that moment; a crash, or a failed worker, before it
+ * leaves the old data in force.
+ *
+ * Pipelined: the queue hands chunk N to the stager and goes on to verify
+ * and check the next ones while it is staged, up to HANDED_AHEAD chunks
+ * ahead (the worker's transactions then run across chunks, and it never
+ * waits for the next one). Outcomes come in chunk order. A chunk handed
+ * over after one that turns out invalid gets the refusal strict order would
+ * have given it (its snapshot already ended); its rows, if any, are garbage
+ * of the abandoned generation.
  */
 import type { CloudKeyring } from '../cloud/signed-message.js';
 import { freshness } from '../engine/staleness.js';
 import type { Logger } from '../runtime/logger.js';
 import type { CredentialCache } from '../store/cache.js';
 import { DeltaConflictError, newStageCounts, type RejectedCredential, type StageCounts, type SyncSource } from '../store/cache-writer.js';
-import { AbortedError, nextTurn, Slicer } from './cooperative.js';
+import type { CredentialConflict } from '../store/cache.js';
+import { AbortedError, nextTurn } from './cooperative.js';
 import { defaultSiteSettings, type Dataset } from './dataset.js';
-import { GenerationCollector } from './generation-collector.js';
-import { deltaSchema, snapshotChunkSchema, snapshotPartOutlineSchema, type SnapshotChunk, type SnapshotRequestReason, type SyncRejectReason } from './messages.js';
+import { deltaSchema, snapshotChunkSchema, type SnapshotChunk, type SnapshotRequestReason, type SyncRejectReason } from './messages.js';
 import { RejectionLog } from './rejection-log.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
-import { InvalidRecordError, stagePart, stageParsed, type StageTarget } from './snapshot-stager.js';
+import { InvalidRecordError, type StagePartResult } from './snapshot-stager.js';
+import { InThreadStager, type Stager } from './stager.js';
+import { StagingWorker, StagingWorkerError } from './staging-worker.js';
 import {
   SyncRejectedError,
   type AppliedSnapshot,
@@ -43,7 +56,7 @@ import {
   type StalenessRules,
   type SyncStatus,
 } from './sync-types.js';
-import { verifySyncMessage } from './verify-message.js';
+import { verifySyncMessage, type Verified } from './verify-message.js';
 
 export { SyncRejectedError, type AppliedSnapshot, type ChunkOutcome, type DeltaOutcome, type ImportJob, type StalenessRules, type SyncStatus };
 
@@ -58,8 +71,10 @@ export interface SyncEngineOptions {
   readonly staleness: StalenessRules | null;
   readonly logger: Logger;
   readonly now?: () => number;
-  /** Longest stretch of apply work between two turns of the event loop. */
+  /** Longest stretch of apply work between two turns of the event loop (in-thread staging). */
   readonly sliceMs?: number;
+  /** Stage on a worker thread (default); false, or an in-memory database: on the event loop, in slices. */
+  readonly stagingWorker?: boolean;
   /** A snapshot whose next chunk has not arrived for this long is abandoned. */
   readonly chunkTimeoutMs?: number;
   /** Messages waiting beyond this are refused (busy). */
@@ -76,7 +91,23 @@ interface Channel {
   gen: number | null;
   counts: StageCounts;
   startedAt: number;
+  /** Outcomes of the chunks handed to the stager and not settled yet, oldest first. */
+  readonly handed: Promise<ChunkOutcome>[];
+  /** An import's first refusal (its later chunks are not its business any more). */
+  failure: Rejected | null;
 }
+
+/** A chunk handed to the stager: the queue moves on, its outcome comes when the staging is done. */
+interface Handed {
+  readonly outcome: Promise<ChunkOutcome>;
+  /** The snapshot's last chunk: its outcome is in already (applied, or refused). */
+  readonly last: boolean;
+}
+
+/** People per part when a data set (seed file) is handed to the stager. */
+const DATASET_PART_PEOPLE = 500;
+/** Chunks of one channel out with the stager at a time (~64 KiB each). */
+const HANDED_AHEAD = 4;
 
 /** Remembered outcomes of snapshots that ended, so their late chunks are refused without noise. */
 const CLOSED_SNAPSHOTS = 64;
@@ -91,12 +122,15 @@ export class SyncEngine {
   readonly #chunkTimeoutMs: number;
   readonly #maxQueued: number;
   readonly #rejections: RejectionLog;
-  readonly #collector: GenerationCollector;
+  readonly #stager: Stager;
+  /** Generations a staging request is out for: reserved, so that no new snapshot reuses the number of one abandoned meanwhile. */
+  readonly #handedOut = new Map<number, number>();
+  #lastGen = 0;
   readonly #closed = new Map<string, SyncRejectReason>();
   readonly #recentRequests: string[] = [];
   readonly #needListeners = new Set<(reason: SnapshotRequestReason) => void>();
   readonly #changeListeners = new Set<() => void>();
-  readonly #mqtt: Channel = { source: 'mqtt', force: false, assembly: null, gen: null, counts: newStageCounts(), startedAt: 0 };
+  readonly #mqtt: Channel = { source: 'mqtt', force: false, assembly: null, gen: null, counts: newStageCounts(), startedAt: 0, handed: [], failure: null };
   #other: Channel | null = null;
   #tail: Promise<unknown> = Promise.resolve();
   #queued = 0;
@@ -118,14 +152,29 @@ export class SyncEngine {
     this.#chunkTimeoutMs = options.chunkTimeoutMs ?? 60_000;
     this.#maxQueued = options.maxQueued ?? 2_000;
     this.#rejections = new RejectionLog(this.#log);
-    this.#collector = new GenerationCollector({
-      writer: options.cache.writer,
+    const stager = {
+      cache: options.cache,
       live: () => this.#live(),
-      sliceMs: this.#sliceMs,
       isStopped: () => this.#stopped,
       onRunningChange: () => this.#updateBulk(),
       logger: this.#log,
-    });
+    };
+    const setup = options.stagingWorker === false ? null : options.cache.writer.workerSetup();
+    this.#stager = setup === null ? new InThreadStager({ ...stager, sliceMs: this.#sliceMs }) : new StagingWorker({ ...stager, ...setup });
+  }
+
+  /** The staging worker; null when staging runs on the event loop. */
+  get stagingWorker(): StagingWorker | null {
+    return this.#stager instanceof StagingWorker ? this.#stager : null;
+  }
+
+  /**
+   * Credentials held by several people in the data in force, scanned by the
+   * staging worker (a GROUP BY over every credential: tens of ms at 100,000
+   * people, not for the event loop).
+   */
+  conflicts(): Promise<CredentialConflict[]> {
+    return this.#stager.conflicts();
   }
 
   /** Called when the engine wants a fresh snapshot (gap, bad checksum, lost chunks, conflict). */
@@ -142,15 +191,18 @@ export class SyncEngine {
 
   /** Remove what an interrupted apply left behind (a crash mid-snapshot). */
   start(): void {
-    this.#collector.collect();
+    this.#collect();
   }
 
-  /** Stop at the next slice boundary and wait for the work in hand to end. Staged rows stay as garbage for the next start. */
+  /** Stop at the next pause of the work in hand and wait for it to end; the staging worker ends too. Staged rows stay as garbage for the next start. */
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#clearChunkTimer();
+    // First: a chunk the worker is staging stops at its next pause instead of running to its end.
+    const closed = this.#stager.close();
     await this.#tail.catch(() => undefined);
-    await this.#collector.settled();
+    await this.#stagingsDone();
+    await closed;
     await this.#o.cache.writer.settled();
   }
 
@@ -158,8 +210,9 @@ export class SyncEngine {
   async whenIdle(): Promise<void> {
     for (;;) {
       await this.#tail.catch(() => undefined);
-      await this.#collector.settled();
-      if (this.#queued === 0 && !this.#collector.running) {
+      await this.#stagingsDone();
+      await this.#stager.settled();
+      if (this.#queued === 0 && this.#handedOut.size === 0 && !this.#stager.collecting) {
         await this.#o.cache.writer.settled();
         return;
       }
@@ -177,7 +230,7 @@ export class SyncEngine {
   handleSnapshotMessage(raw: Buffer): Promise<ChunkOutcome> {
     if (this.#queued >= this.#maxQueued) return Promise.resolve(this.#reject('busy', `${this.#queued} sync messages are waiting`, null));
     this.#lastChunkAt = this.#now();
-    return this.#enqueue(() => this.#guarded(raw, this.#mqtt));
+    return this.#enqueue(() => this.#chunk(this.#verifyChunk(raw), this.#mqtt)).then((step) => ('outcome' in step ? step.outcome : step));
   }
 
   /** A message from the sync/delta topic. Never throws. */
@@ -234,16 +287,21 @@ export class SyncEngine {
   applyDataset(dataset: Dataset, source: SyncSource): Promise<AppliedSnapshot> {
     return this.#enqueueRaw(async () => {
       const channel = this.#openChannel(source, false);
-      const gen = this.#o.cache.writer.allocateGeneration(this.#live());
+      const gen = this.#allocate();
       channel.gen = gen;
       this.#updateBulk();
       try {
-        await stageParsed(this.#target(channel, gen, () => true), dataset);
+        for (const part of datasetParts(dataset)) {
+          // Its records were validated when the file was read; the stager takes them as they are.
+          const result = await this.#stage(gen, { gen, at: this.#now(), data: JSON.stringify(part), validate: false, label: 'data set' });
+          if (!result.ok) throw new InvalidRecordError(result.invalid);
+          addCounts(channel.counts, result);
+        }
         await this.#o.cache.writer.flush();
         this.#o.cache.writer.activate(gen, { version: dataset.version, syncedAt: this.#now(), source, snapshotId: null, checksum: null, issuedAt: null }, dataset.settings);
       } finally {
         this.#other = null;
-        this.#collector.collect();
+        this.#collect();
         this.#updateBulk();
       }
       return this.#applied(channel, dataset.version, null);
@@ -280,10 +338,13 @@ export class SyncEngine {
 
   /** A message's handling; an unexpected failure is logged and reported as busy, never thrown at the transport. */
   #enqueue<T>(job: () => Promise<T>): Promise<T | Rejected> {
-    return this.#enqueueRaw(job).catch((error: unknown): Rejected => {
-      if (!(error instanceof AbortedError)) this.#log.error({ err: error }, 'sync message handling failed');
-      return { kind: 'rejected', reason: 'busy', detail: error instanceof AbortedError ? 'stopping' : 'internal error' };
-    });
+    return this.#enqueueRaw(job).catch((error: unknown) => this.#failure(error));
+  }
+
+  #failure(error: unknown): Rejected {
+    if (error instanceof StagingWorkerError) return this.#reject('busy', `${error.message}; the snapshot in progress was abandoned`, null);
+    if (!(error instanceof AbortedError)) this.#log.error({ err: error }, 'sync message handling failed');
+    return { kind: 'rejected', reason: 'busy', detail: error instanceof AbortedError ? 'stopping' : 'internal error' };
   }
 
   #enqueueRaw<T>(job: () => Promise<T>): Promise<T> {
@@ -302,29 +363,23 @@ export class SyncEngine {
     return run;
   }
 
-  /** One turn of the event loop between two pieces of apply work. */
-  async #turn(): Promise<void> {
-    await nextTurn();
-    if (this.#stopped) throw new AbortedError('stopped');
-  }
-
   // --- snapshots ---------------------------------------------------------------
 
-  /** A chunk whose handling failed half-way (disk full, a bug) must not leave a snapshot that silently lacks it. */
-  async #guarded(raw: Buffer, ch: Channel): Promise<ChunkOutcome> {
-    try {
-      return await this.#chunk(raw, ch);
-    } catch (error) {
-      if (!(error instanceof AbortedError) && ch.assembly !== null) {
-        this.#abandon(ch, 'missing_chunk');
-        if (ch.source === 'mqtt') this.#needSnapshot('incomplete');
-      }
-      throw error;
-    }
+  /** The envelope's checks: CPU only, no state read or changed, so it may run while the previous chunk is being staged. */
+  #verifyChunk(raw: Buffer): Verified<SnapshotChunk> {
+    return verifySyncMessage(this.#o, raw, 'sync.snapshot', snapshotChunkSchema);
   }
 
-  async #chunk(raw: Buffer, ch: Channel): Promise<ChunkOutcome> {
-    const verified = verifySyncMessage(this.#o, raw, 'sync.snapshot', snapshotChunkSchema);
+  /**
+   * A verified chunk: checked against the snapshot and handed to the
+   * stager. Resolves when it is handed (the queue moves on) or, for the last
+   * chunk, when the snapshot is in force or refused; a chunk refused before
+   * staging resolves with the rejection.
+   */
+  async #chunk(verified: Verified<SnapshotChunk>, ch: Channel): Promise<Handed | ChunkOutcome> {
+    while (ch.handed.length >= HANDED_AHEAD) await ch.handed[0];
+    if (this.#stopped) throw new AbortedError('stopped');
+    if (ch.failure !== null) return ch.failure;
     if (!verified.ok) return this.#reject(verified.reason, verified.detail, null);
     const c = verified.msg;
     const request = (reason: SnapshotRequestReason): SnapshotRequestReason | null => (ch.source === 'mqtt' ? reason : null);
@@ -348,16 +403,37 @@ export class SyncEngine {
     asm.take(c);
     if (ch.source === 'mqtt') this.#armChunkTimer();
 
-    const invalid = await this.#stageChunk(c, ch, asm);
-    if (invalid !== null) {
-      this.#abandon(ch, 'invalid_payload');
-      return this.#reject('invalid_payload', invalid, null);
+    const outcome = this.#stageChunk(c, ch, asm).catch((error: unknown) => this.#stagingFailed(error, c, ch, asm));
+    ch.handed.push(outcome);
+    void outcome.finally(() => ch.handed.splice(ch.handed.indexOf(outcome), 1));
+    // The last chunk holds the queue until the swap: what comes next must see its result.
+    if (asm.complete) await outcome;
+    return { outcome, last: asm.complete };
+  }
+
+  /** Staging a chunk failed (the worker died, the disk is full, a bug): the snapshot must not go on without it. */
+  #stagingFailed(error: unknown, c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Rejected {
+    if (error instanceof AbortedError) return this.#failure(error);
+    if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
+    asm.fail('missing_chunk');
+    if (ch.assembly === asm) {
+      this.#abandon(ch, 'missing_chunk');
+      if (ch.source === 'mqtt') this.#needSnapshot('incomplete');
     }
-    if (!asm.complete) {
-      this.#changed();
-      return { kind: 'taken' };
-    }
-    return await this.#finish(c, ch, asm);
+    return this.#failed(ch, this.#failure(error));
+  }
+
+  /** A chunk handed over after one of its snapshot that failed: what strict order would have answered. */
+  #afterFailure(c: SnapshotChunk, ch: Channel, reason: SyncRejectReason): Rejected {
+    this.#collect();
+    const detail = `chunk ${c.chunk} of snapshot ${c.snapshotId}, which already ended (${reason})`;
+    // An import stops at its first refusal: the ones after it are nobody's business.
+    return ch.source === 'mqtt' ? this.#reject(reason, detail, null) : { kind: 'rejected', reason, detail };
+  }
+
+  #failed(ch: Channel, rejected: Rejected): Rejected {
+    if (ch.source !== 'mqtt') ch.failure ??= rejected;
+    return rejected;
   }
 
   /** Chunk 0 of a snapshot this channel is not receiving yet: may it start? */
@@ -383,9 +459,10 @@ export class SyncEngine {
       this.#log.info({ replaced: current.header.snapshotId, by: c.snapshotId }, 'snapshot in progress replaced by a newer one');
       this.#abandon(ch, 'superseded');
     }
-    const assembly = new SnapshotAssembly(c, this.#o.cache.writer.allocateGeneration(this.#live()));
+    const assembly = new SnapshotAssembly(c, this.#allocate());
     ch.assembly = assembly;
     ch.counts = newStageCounts();
+    ch.failure = null;
     ch.startedAt = this.#now();
     this.#updateBulk();
     this.#log.info({ snapshotId: c.snapshotId, version: c.version, chunks: c.chunks, source: ch.source }, 'receiving snapshot');
@@ -402,29 +479,49 @@ export class SyncEngine {
       : `snapshot ${c.snapshotId} is at version ${c.version}, older than the cache's ${s.version}`;
   }
 
-  /** Parse and stage one chunk's records; returns why they are invalid, or null. */
-  async #stageChunk(c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Promise<string | null> {
-    // Verifying the chunk took a turn of its own; parsing its data takes the next.
-    await this.#turn();
-    let json: unknown;
+  /** Stage one chunk's records; after the last chunk, check the whole and swap it in. */
+  async #stageChunk(c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
+    const result = await this.#stage(asm.gen, { gen: asm.gen, at: this.#now(), data: c.data, validate: true, label: `chunk ${c.chunk}` });
+    if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
+    if (ch.assembly !== asm) {
+      // The snapshot ended while this chunk was staged (timed out, replaced); that was reported then.
+      this.#collect();
+      return { kind: 'taken' };
+    }
+    if (!result.ok) {
+      asm.fail('invalid_payload');
+      this.#abandon(ch, 'invalid_payload');
+      return this.#failed(ch, this.#reject('invalid_payload', result.invalid, null));
+    }
+    addCounts(ch.counts, result);
+    // Outcomes come in chunk order: the last chunk's is the last, all of the snapshot is staged.
+    if (c.chunk < asm.header.chunks - 1) {
+      this.#changed();
+      return { kind: 'taken' };
+    }
+    return await this.#finish(c, ch, asm);
+  }
+
+  /**
+   * A generation number for staging, never one this engine used before: the
+   * staging worker keeps state per generation (settings seen, a refused
+   * part), and a number freed by collection must not inherit it.
+   */
+  #allocate(): number {
+    this.#lastGen = this.#o.cache.writer.allocateGeneration([...this.#live(), this.#lastGen]);
+    return this.#lastGen;
+  }
+
+  /** Hand a part to the stager; its generation stays reserved until the answer is in. */
+  async #stage(gen: number, request: Parameters<Stager['stage']>[0]): Promise<StagePartResult> {
+    this.#handedOut.set(gen, (this.#handedOut.get(gen) ?? 0) + 1);
     try {
-      json = JSON.parse(c.data);
-    } catch {
-      return `chunk ${c.chunk}: data is not JSON`;
+      return await this.#stager.stage(request);
+    } finally {
+      const left = (this.#handedOut.get(gen) ?? 1) - 1;
+      if (left === 0) this.#handedOut.delete(gen);
+      else this.#handedOut.set(gen, left);
     }
-    const outline = snapshotPartOutlineSchema.safeParse(json);
-    if (!outline.success) {
-      const issue = outline.error.issues[0];
-      return `chunk ${c.chunk}: data ${issue?.path.map(String).join('.') ?? ''}: ${issue?.message ?? 'invalid'}`;
-    }
-    await this.#turn();
-    try {
-      await stagePart(this.#target(ch, asm.gen, () => asm.claimSettings()), outline.data);
-    } catch (error) {
-      if (error instanceof InvalidRecordError) return `chunk ${c.chunk}: ${error.message}`;
-      throw error;
-    }
-    return null;
   }
 
   /** The last chunk is staged: check the whole and swap it in. */
@@ -449,28 +546,52 @@ export class SyncEngine {
     ch.assembly = null;
     this.#close(c.snapshotId, 'replayed');
     if (ch.source === 'mqtt') this.#clearChunkTimer();
-    this.#collector.collect();
+    this.#collect();
     this.#updateBulk();
     return { kind: 'applied', snapshot: this.#applied(ch, c.version, c.snapshotId) };
   }
 
+  /** One turn of the event loop between two pieces of apply work. */
+  async #turn(): Promise<void> {
+    await nextTurn();
+    if (this.#stopped) throw new AbortedError('stopped');
+  }
+
   async #import(lines: AsyncIterable<string>, force: boolean, source: SyncSource, job: ImportJob): Promise<AppliedSnapshot> {
     const ch = this.#openChannel(source, force);
+    const progress = (): void => {
+      const asm = ch.assembly;
+      if (asm !== null) job.chunks = { received: asm.received, total: asm.header.chunks };
+      job.people = ch.counts.people;
+    };
+    const refused = (r: Rejected): never => {
+      throw new SyncRejectedError(r.reason, r.detail);
+    };
     try {
       for await (const line of lines) {
         if (line.trim() === '') continue;
-        const outcome = await this.#guarded(Buffer.from(line, 'utf8'), ch);
-        if (outcome.kind === 'rejected') throw new SyncRejectedError(outcome.reason, outcome.detail);
+        // Verified while earlier chunks are staged.
+        const verified = this.#verifyChunk(Buffer.from(line, 'utf8'));
+        if (ch.failure !== null) refused(ch.failure);
+        const step = await this.#chunk(verified, ch).catch((error: unknown) => this.#failure(error));
+        if (!('outcome' in step)) {
+          if (step.kind === 'rejected') refused(ch.failure ?? step);
+          continue;
+        }
+        void step.outcome.then(progress);
+        if (!step.last) continue;
+        const outcome = await step.outcome;
         if (outcome.kind === 'applied') return outcome.snapshot;
-        const asm = ch.assembly;
-        if (asm !== null) job.chunks = { received: asm.received, total: asm.header.chunks };
-        job.people = ch.counts.people;
+        refused(ch.failure ?? (outcome.kind === 'rejected' ? outcome : { kind: 'rejected', reason: 'invalid_payload', detail: 'the last chunk was not applied' }));
       }
+      await this.#stagingsDone();
+      if (ch.failure !== null) refused(ch.failure);
       const asm = ch.assembly;
       if (asm === null) throw new SyncRejectedError('invalid_payload', 'the file holds no snapshot chunk');
       this.#abandon(ch, 'missing_chunk');
       throw new SyncRejectedError('missing_chunk', `the file ends after ${asm.received} of ${asm.header.chunks} chunk(s)`);
     } finally {
+      await this.#stagingsDone();
       if (ch.assembly !== null) this.#abandon(ch, 'superseded');
       this.#other = null;
       this.#updateBulk();
@@ -478,13 +599,14 @@ export class SyncEngine {
   }
 
   #openChannel(source: SyncSource, force: boolean): Channel {
-    const ch: Channel = { source, force, assembly: null, gen: null, counts: newStageCounts(), startedAt: this.#now() };
+    const ch: Channel = { source, force, assembly: null, gen: null, counts: newStageCounts(), startedAt: this.#now(), handed: [], failure: null };
     this.#other = ch;
     return ch;
   }
 
-  #target(ch: Channel, gen: number, claimSettings: () => boolean): StageTarget {
-    return { writer: this.#o.cache.writer, gen, at: this.#now(), counts: ch.counts, slicer: new Slicer(this.#sliceMs, () => this.#stopped), claimSettings };
+  /** Resolves once no chunk of any channel is being staged. */
+  async #stagingsDone(): Promise<void> {
+    await Promise.all([...this.#mqtt.handed, ...(this.#other?.handed ?? [])]);
   }
 
   #applied(ch: Channel, version: number, snapshotId: string | null): AppliedSnapshot {
@@ -517,9 +639,14 @@ export class SyncEngine {
     ch.assembly = null;
     this.#close(asm.header.snapshotId, reason);
     if (ch.source === 'mqtt') this.#clearChunkTimer();
-    this.#collector.collect();
+    this.#collect();
     this.#updateBulk();
     this.#changed();
+  }
+
+  /** Delete unused generations, if there are any: a look at the indexes first, so that no worker starts for nothing. */
+  #collect(): void {
+    if (this.#stager.collecting || this.#o.cache.writer.garbageGenerations(this.#live()).length > 0) this.#stager.collect();
   }
 
   #close(snapshotId: string, reason: SyncRejectReason): void {
@@ -607,9 +734,9 @@ export class SyncEngine {
     }
   }
 
-  /** Generations that must survive garbage collection: the ones being staged. */
+  /** Generations that must survive garbage collection, and must not be allocated again: the ones being staged. */
   #live(): Set<number> {
-    const live = new Set<number>();
+    const live = new Set<number>(this.#handedOut.keys());
     for (const ch of [this.#mqtt, this.#other]) {
       if (ch?.assembly) live.add(ch.assembly.gen);
       if (ch?.gen != null) live.add(ch.gen);
@@ -619,7 +746,24 @@ export class SyncEngine {
 
   /** Checkpoints move to a worker while anything is staged or deleted in bulk. */
   #updateBulk(): void {
-    const busy = !this.#stopped && (this.#mqtt.assembly !== null || this.#other !== null || this.#collector.running);
+    const busy = !this.#stopped && (this.#mqtt.assembly !== null || this.#other !== null || this.#handedOut.size > 0 || this.#stager.collecting);
     void this.#o.cache.writer.bulk(busy);
   }
+}
+
+function addCounts(into: StageCounts, result: { readonly counts: StageCounts }): void {
+  const c = result.counts;
+  into.people += c.people;
+  into.credentials += c.credentials;
+  into.entitlements += c.entitlements;
+  into.doors += c.doors;
+  into.schedules += c.schedules;
+  into.rejectedCredentials.push(...c.rejectedCredentials);
+}
+
+/** A data set cut into parts for the stager: settings, doors and schedules with the first. */
+function* datasetParts(dataset: Dataset): Generator<{ people: Dataset['people']; settings?: Dataset['settings']; doors?: Dataset['doors']; schedules?: Dataset['schedules'] }> {
+  const { people } = dataset;
+  yield { people: people.slice(0, DATASET_PART_PEOPLE), settings: dataset.settings, doors: dataset.doors, schedules: dataset.schedules };
+  for (let i = DATASET_PART_PEOPLE; i < people.length; i += DATASET_PART_PEOPLE) yield { people: people.slice(i, i + DATASET_PART_PEOPLE) };
 }

@@ -1,0 +1,237 @@
+/**
+ * The staging worker, seen from the daemon's thread: a worker thread
+ * (staging-worker-main.ts) with its own connection to the same SQLite file
+ * (WAL: the daemon's reads never wait for it), which parses, validates,
+ * hashes and inserts snapshot parts into a staging generation, deletes
+ * unused generations, and runs the conflict scan. Everything that costs
+ * CPU or allocates much happens there; the event loop only verifies
+ * envelopes, keeps the snapshot's state, and swaps a finished generation in
+ * with one short transaction of its own.
+ *
+ * The site key travels to the thread in workerData, once, for its own
+ * hasher; it is never logged.
+ *
+ * The thread starts with the first request and ends after it has been idle
+ * for a while (its page cache is large while it works). When it fails (a
+ * crash, an error it cannot answer), every request in flight is rejected
+ * with StagingWorkerError, so the snapshot it was staging is abandoned with
+ * the old data still in force, and the next request starts a new thread.
+ */
+import { once } from 'node:events';
+import type { Worker } from 'node:worker_threads';
+import type { Logger } from '../runtime/logger.js';
+import { startWorkerThread } from '../runtime/worker-thread.js';
+import { WriteGate } from '../store/write-priority.js';
+import type { CredentialConflict } from '../store/cache.js';
+import { AbortedError } from './cooperative.js';
+import { GenerationCollector, type Removed } from './generation-collector.js';
+import type { StagePartRequest, StagePartResult } from './snapshot-stager.js';
+import type { Stager, StagerOptions } from './stager.js';
+
+/** What the thread gets at start. */
+export interface StagingWorkerData {
+  readonly path: string;
+  readonly siteKey: Uint8Array;
+  /** The daemon's connection's write gate (store/write-priority.ts). */
+  readonly writeGate: SharedArrayBuffer;
+}
+
+export type StagingRequest =
+  | { readonly id: number; readonly op: 'stage'; readonly live: readonly number[]; readonly request: StagePartRequest }
+  | { readonly id: number; readonly op: 'collect'; readonly live: readonly number[] }
+  | { readonly id: number; readonly op: 'conflicts' }
+  | { readonly op: 'close' };
+
+export type StagingReply =
+  | { readonly id: number; readonly ok: true; readonly value: unknown }
+  | { readonly id: number; readonly ok: false; readonly error: string; readonly aborted: boolean };
+
+/** The worker failed, or failed to do what was asked; the data in force is untouched. */
+export class StagingWorkerError extends Error {
+  override readonly name = 'StagingWorkerError';
+}
+
+interface Pending {
+  readonly resolve: (value: unknown) => void;
+  readonly reject: (error: Error) => void;
+}
+
+/** One thread and the requests it has not answered yet. */
+interface Thread {
+  readonly worker: Worker;
+  readonly pending: Map<number, Pending>;
+}
+
+/** An idle thread ends after this long. */
+const LINGER_MS = 10_000;
+/** A thread that does not end this long after being asked to is terminated. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+export interface StagingWorkerOptions extends StagerOptions {
+  readonly path: string;
+  readonly siteKey: Buffer;
+  readonly writeGate: SharedArrayBuffer;
+  readonly lingerMs?: number;
+}
+
+export class StagingWorker implements Stager {
+  readonly #o: StagingWorkerOptions;
+  readonly #log: Logger;
+  readonly #lingerMs: number;
+  /** Threads asked to end and not yet gone. */
+  readonly #ending = new Set<Promise<void>>();
+  #thread: Thread | null = null;
+  #ids = 0;
+  #idle: NodeJS.Timeout | null = null;
+  readonly #collector: GenerationCollector;
+  #closed = false;
+  /** Threads started (1 + restarts), for status and tests. */
+  started = 0;
+  /** Threads that failed. */
+  failures = 0;
+
+  constructor(options: StagingWorkerOptions) {
+    this.#o = options;
+    this.#log = options.logger;
+    this.#lingerMs = options.lingerMs ?? LINGER_MS;
+    this.#collector = new GenerationCollector({
+      pass: async () => (await this.#request((id) => ({ id, op: 'collect', live: [...this.#o.live()] }))) as Removed[],
+      isStopped: () => this.#closed,
+      onRunningChange: options.onRunningChange,
+      logger: options.logger,
+    });
+  }
+
+  /** Whether a thread is running now. */
+  get running(): boolean {
+    return this.#thread !== null;
+  }
+
+  /** Requests sent to the running thread and not yet answered. */
+  get inFlight(): number {
+    return this.#thread?.pending.size ?? 0;
+  }
+
+  async stage(request: StagePartRequest): Promise<StagePartResult> {
+    return (await this.#request((id) => ({ id, op: 'stage', live: [...this.#o.live()], request }))) as StagePartResult;
+  }
+
+  async conflicts(): Promise<CredentialConflict[]> {
+    return (await this.#request((id) => ({ id, op: 'conflicts' }))) as CredentialConflict[];
+  }
+
+  collect(): void {
+    this.#collector.collect();
+  }
+
+  get collecting(): boolean {
+    return this.#collector.running;
+  }
+
+  async settled(): Promise<void> {
+    await this.#collector.settled();
+  }
+
+  /** Ask the thread to end (work in hand stops at its next pause) and wait until it has. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    this.#end();
+    await this.#collector.settled();
+    await Promise.all([...this.#ending]);
+  }
+
+  /** End the thread at once, as a crash would: requests in flight fail, the next one starts a new thread. */
+  async terminate(): Promise<void> {
+    await this.#thread?.worker.terminate();
+  }
+
+  #request(build: (id: number) => StagingRequest): Promise<unknown> {
+    if (this.#closed) return Promise.reject(new AbortedError('stopped'));
+    const thread = this.#current();
+    const message = build(++this.#ids);
+    if (!('id' in message)) throw new Error('a request needs an id');
+    return new Promise((resolve, reject) => {
+      thread.pending.set(message.id, { resolve, reject });
+      thread.worker.postMessage(message);
+    });
+  }
+
+  /** The running thread, or a new one; it keeps the process alive while it has work. */
+  #current(): Thread {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    if (this.#thread !== null) {
+      this.#thread.worker.ref();
+      return this.#thread;
+    }
+    const data: StagingWorkerData = { path: this.#o.path, siteKey: new Uint8Array(this.#o.siteKey), writeGate: this.#o.writeGate };
+    const thread: Thread = { worker: startWorkerThread(new URL('./staging-worker-main.js', import.meta.url), { workerData: data }), pending: new Map() };
+    this.#thread = thread;
+    this.started++;
+    thread.worker.on('message', (reply: StagingReply) => this.#answer(thread, reply));
+    thread.worker.on('error', (error) => this.#failed(thread, error.message));
+    thread.worker.on('exit', (code) => this.#failed(thread, `it exited (code ${code})`));
+    return thread;
+  }
+
+  #answer(thread: Thread, reply: StagingReply): void {
+    const pending = thread.pending.get(reply.id);
+    if (pending === undefined) return;
+    thread.pending.delete(reply.id);
+    if (reply.ok) pending.resolve(reply.value);
+    else pending.reject(reply.aborted ? new AbortedError('stopped') : new StagingWorkerError(reply.error));
+    if (thread.pending.size === 0 && thread === this.#thread) this.#rest();
+  }
+
+  /** Nothing in flight: the thread no longer keeps the process alive, and ends if nothing comes for a while. */
+  #rest(): void {
+    this.#thread?.worker.unref();
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => {
+      this.#idle = null;
+      if (this.inFlight === 0) this.#end();
+    }, this.#lingerMs);
+    this.#idle.unref();
+  }
+
+  /** Ask the running thread to end. */
+  #end(): void {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    const thread = this.#thread;
+    if (thread === null) return;
+    this.#thread = null;
+    const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_TIMEOUT_MS);
+    timer.unref();
+    const ended = once(thread.worker, 'exit')
+      .then(() => undefined)
+      .finally(() => {
+        clearTimeout(timer);
+        this.#ending.delete(ended);
+        // Anything it did not answer will not be answered now.
+        rejectAll(thread, new AbortedError('stopped'));
+      });
+    this.#ending.add(ended);
+    // Whoever waits for it to end (stop(), a CLI command) must not see the process exit first.
+    thread.worker.ref();
+    thread.worker.postMessage({ op: 'close' } satisfies StagingRequest);
+  }
+
+  /** The thread died, or errored, without being asked to end. */
+  #failed(thread: Thread, why: string): void {
+    if (thread !== this.#thread) return;
+    this.#thread = null;
+    this.failures++;
+    this.#log.error({ reason: why }, 'the staging worker failed; what it was doing is abandoned, the next request starts a new one');
+    // It may have died inside a transaction: the daemon's writes must not wait for its commit.
+    new WriteGate(this.#o.writeGate).leave();
+    rejectAll(thread, new StagingWorkerError(`the staging worker failed: ${why}`));
+    void thread.worker.terminate();
+  }
+}
+
+function rejectAll(thread: Thread, error: Error): void {
+  const pending = [...thread.pending.values()];
+  thread.pending.clear();
+  for (const p of pending) p.reject(error);
+}
