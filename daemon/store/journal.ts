@@ -264,7 +264,9 @@ export class Journal {
     // Notify after the caller's (possibly enclosing) transaction has finished:
     // a listener must never publish a row that is then rolled back.
     queueMicrotask(() => {
-      this.#depth.confirm();
+      // The connection may have closed in between (shutdown right after a
+      // last append): the count is then moot, and must not throw here.
+      if (this.#db.open) this.#depth.confirm();
       for (const listener of this.#listeners) listener(entry);
     });
     return entry;
