@@ -264,12 +264,21 @@ export class Journal {
     // Notify after the caller's (possibly enclosing) transaction has finished:
     // a listener must never publish a row that is then rolled back.
     queueMicrotask(() => {
-      // The connection may have closed in between (shutdown right after a
-      // last append): the count is then moot, and must not throw here.
-      if (this.#db.open) this.#depth.confirm();
+      this.#confirmAppends();
       for (const listener of this.#listeners) listener(entry);
     });
     return entry;
+  }
+
+  /** Counts appends made inside a caller's transaction once it has ended; never throws (the database may be closed by now). */
+  #confirmAppends(): void {
+    if (!this.#db.open) return;
+    try {
+      this.#depth.confirm();
+    } catch {
+      // Whatever went wrong, a fresh count on the next request is right.
+      this.#depth.forget();
+    }
   }
 
   /**

@@ -172,4 +172,18 @@ describe('journal depth counters', () => {
       db.close();
     }
   });
+
+  it('an append in a caller transaction just before the database is closed is not confirmed against the closed database', async () => {
+    const db = openDatabase(join(dir.path, 'closed.db'));
+    const journal = new Journal(db, 'boot');
+    const notified: number[] = [];
+    journal.onAppend((entry) => notified.push(entry.seq));
+    db.transaction(() => {
+      journal.append('access', 'gatehouse/v1/gw1/events/access', 1, (s) => ({ eventId: s.eventId }));
+    })();
+    db.close();
+    // The confirmation runs a microtask later; it must neither throw nor keep listeners from hearing of the row.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(notified).toEqual([1]);
+  });
 });
