@@ -123,8 +123,9 @@ export class SyncEngine {
   readonly #maxQueued: number;
   readonly #rejections: RejectionLog;
   readonly #stager: Stager;
-  /** Generations a staging request is out for: reserved, so that no new snapshot reuses the number of one abandoned meanwhile. */
+  /** Generations a staging request is out for: live, so no collection deletes their rows while more may still arrive. */
   readonly #handedOut = new Map<number, number>();
+  /** The last generation number this engine allocated (see #allocate). */
   #lastGen = 0;
   readonly #closed = new Map<string, SyncRejectReason>();
   readonly #recentRequests: string[] = [];
