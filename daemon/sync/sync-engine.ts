@@ -104,6 +104,9 @@ interface Handed {
   readonly last: boolean;
 }
 
+/** Unused generations this small are deleted on the event loop (a millisecond or two) instead of by the stager. */
+const SMALL_GARBAGE_ROWS = 200;
+
 /** People per part when a data set (seed file) is handed to the stager. */
 const DATASET_PART_PEOPLE = 500;
 /** Chunks of one channel out with the stager at a time (~64 KiB each). */
@@ -645,9 +648,30 @@ export class SyncEngine {
     this.#changed();
   }
 
-  /** Delete unused generations, if there are any: a look at the indexes first, so that no worker starts for nothing. */
+  /**
+   * Delete unused generations, if there are any: a look at the indexes
+   * first, so that no worker starts for nothing. A few rows (what a store
+   * filled offline leaves, e.g. the migration's first settings row) go at
+   * once, here: a thread and its heap for a millisecond of work would be
+   * the daemon's largest memory for the next 10 s.
+   */
   #collect(): void {
-    if (this.#stager.collecting || this.#o.cache.writer.garbageGenerations(this.#live()).length > 0) this.#stager.collect();
+    const writer = this.#o.cache.writer;
+    if (this.#stager.collecting) {
+      this.#stager.collect();
+      return;
+    }
+    const garbage = writer.garbageGenerations(this.#live());
+    if (garbage.length === 0) return;
+    if (writer.rowsAtMost(garbage, SMALL_GARBAGE_ROWS)) {
+      try {
+        for (const gen of garbage) writer.deleteGenerationRows(gen, () => false);
+        return;
+      } catch (error) {
+        this.#log.warn({ err: error }, 'could not delete a small unused generation here; handing it to the stager');
+      }
+    }
+    this.#stager.collect();
   }
 
   #close(snapshotId: string, reason: SyncRejectReason): void {

@@ -89,6 +89,16 @@ describe('staging worker', () => {
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
+  it('a store filled offline leaves a few rows of an old generation: deleted at start without a thread', async () => {
+    // applySnapshot (as \`sync import\` without a daemon does) leaves the
+    // migration's first generation behind: its settings row.
+    makeEngine(path());
+    await engine.whenIdle();
+    expect(strayRows(path())).toBe(0);
+    expect(engine.stagingWorker?.started).toBe(0);
+    expect(engine.stagingWorker?.running).toBe(false);
+  });
+
   it('a worker that dies mid-snapshot: the snapshot is abandoned, the old data stays in force, and the next snapshot gets a new thread', async () => {
     makeEngine(path());
     await engine.whenIdle();
