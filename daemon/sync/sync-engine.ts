@@ -665,7 +665,11 @@ export class SyncEngine {
     if (garbage.length === 0) return;
     if (writer.rowsAtMost(garbage, SMALL_GARBAGE_ROWS)) {
       try {
-        for (const gen of garbage) writer.deleteGenerationRows(gen, () => false);
+        for (const gen of garbage) {
+          const removed = writer.deleteGenerationRows(gen, () => false);
+          // The same line the collector logs, wherever the deletion ran.
+          this.#log.debug({ gen, removed }, 'removed an unused cache generation');
+        }
         return;
       } catch (error) {
         this.#log.warn({ err: error }, 'could not delete a small unused generation here; handing it to the stager');
