@@ -32,6 +32,7 @@ import { writeSite } from '../test/support/site.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { openPtyDevices } from './pty-device.js';
 import { summarize } from './stats.js';
+import { deployedNodeFlags } from './daemon-flags.js';
 
 const root = join(import.meta.dirname, '..');
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));
@@ -67,7 +68,7 @@ export interface E2eOptions {
   readonly beforeStart?: (configDir: string) => Promise<void> | void;
   /** Starts a load once the daemon is up; with a load, `samples` is the minimum and sampling runs until it is done. */
   readonly load?: (configDir: string) => Promise<BenchLoad>;
-  /** Extra node flags for the daemon; default from BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
+  /** Extra node flags for the daemon, after the unit's own; default from BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
   readonly nodeArgs?: readonly string[];
 }
 
@@ -86,7 +87,8 @@ readers:
 ${options.configExtra ?? ''}`,
     );
     await options.beforeStart?.(dir.path);
-    const nodeArgs = options.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== '');
+    // The unit's flags first (the daemon as deployed), then any extra for tracing.
+    const nodeArgs = [...deployedNodeFlags(), ...(options.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''))];
     // BENCH_DAEMON_MAIN: another build's main.js, for A/B runs in one sitting.
     const main = process.env.BENCH_DAEMON_MAIN ?? join(root, 'dist/daemon/cli/main.js');
     daemon = spawn(process.execPath, [...nodeArgs, main, 'run', '--config', config], {
