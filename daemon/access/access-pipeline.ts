@@ -5,14 +5,16 @@
  *                                                     └► journal (+ session) ─► uplink
  *
  * The door is commanded before the journal write so its latency never
- * includes an fsync; the event is committed before anything publishes it.
+ * includes a disk write; the event is committed (into the WAL, no fsync on
+ * this loop) in the same turn, and published only once the WAL flusher has
+ * made it durable (store/wal-flusher.ts).
  * Everything here is synchronous up to the relay write; a serial relay's
  * bytes reach the kernel in the same turn (drivers/serial/direct-io.ts),
  * only the wait for their transmission runs in the background. One read is
  * fully decided before the next is looked at. The journal commit follows in
  * the same turn: a crash in the fraction of a millisecond between the two
  * leaves an opened door without its event, which is accepted rather than
- * put an fsync before every door.
+ * put a disk write before every door.
  */
 import { performance } from 'node:perf_hooks';
 import { v7 as uuidv7 } from 'uuid';

@@ -18,7 +18,7 @@
 import type { DoorController } from '../access/door-controller.js';
 import type { DoorMode } from '../engine/types.js';
 import type { Logger } from '../runtime/logger.js';
-import type { Db } from '../store/database.js';
+import { durableTransaction, type Db } from '../store/database.js';
 import type { Journal, JournalEntry } from '../store/journal.js';
 import type { CheckinSessions } from '../store/sessions.js';
 import { setDoorMode } from '../store/site-layout.js';
@@ -78,7 +78,8 @@ export class CommandExecutor {
     const exists = options.db.prepare<[string], { id: string }>(`SELECT id FROM people WHERE id = ?`);
     this.#personExists = (id: string) => exists.get(id) !== undefined;
 
-    this.#claimTx = options.db.transaction((command: Command, keyId: string, now: number): Claimed => {
+    // Durable before anything moves: a claim lost to a power cut would let a replay of the command run again.
+    this.#claimTx = durableTransaction(options.db, (command: Command, keyId: string, now: number): Claimed => {
       const claimed = this.#commands.claim({
         cmdId: command.cmdId,
         action: command.action.kind,

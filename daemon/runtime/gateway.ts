@@ -26,6 +26,7 @@ import { CredentialCache } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Journal, type JournalEntry } from '../store/journal.js';
+import { WalFlusher } from '../store/wal-flusher.js';
 import { CheckinSessions, type OpenSession } from '../store/sessions.js';
 import { doorModes, mirrorLayout } from '../store/site-layout.js';
 import { AbortedError } from '../sync/cooperative.js';
@@ -158,6 +159,7 @@ export class Gateway {
   #loopDelay: LoopDelay | null = null;
   #http: StatusServer | null = null;
   #stopping: Promise<void> | null = null;
+  readonly #flusher: WalFlusher | null;
 
   private constructor(loaded: LoadedConfig, logger: Logger, version: string, drivers: DriverFactoryOptions) {
     const { config } = loaded;
@@ -173,8 +175,15 @@ export class Gateway {
     this.#hasher = hasher;
     this.cache = new CredentialCache(this.db, hasher);
     this.sessions = new CheckinSessions(this.db);
+    // Commits are made durable off the event loop; events are published only once they are (store/wal-flusher.ts).
+    this.#flusher = config.store.path === ':memory:' ? null : new WalFlusher(config.store.path);
     // With a cloud, an event is delivered when the cloud says it stored it, not when the broker has it.
-    this.journal = new Journal(this.db, this.bootId, { delivery: config.cloud === undefined ? 'puback' : 'cloud-ack' });
+    this.journal = new Journal(this.db, this.bootId, {
+      delivery: config.cloud === undefined ? 'puback' : 'cloud-ack',
+      ...(this.#flusher === null ? {} : { durability: this.#flusher }),
+      onDurabilityError: (error, retryInMs) =>
+        logger.error({ err: error, retryInMs }, 'cannot flush the database to disk: events wait unpublished until it works'),
+    });
     mirrorLayout(this.db, config, Date.now());
     const modes = doorModes(this.db);
     this.#drivers = createDriverFactory(logger, {
@@ -481,6 +490,8 @@ export class Gateway {
     if (this.#siteStateTimer !== null) clearInterval(this.#siteStateTimer);
     this.#siteState?.stop();
     await this.#uplink.stop();
+    this.journal.close();
+    await this.#flusher?.close();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
   }

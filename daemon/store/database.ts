@@ -59,8 +59,12 @@ function openChecked(path: string, onCorrupt?: () => void): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
-    // FULL: a committed journal row survives a power cut, not only a crash.
-    db.pragma('synchronous = FULL');
+    // NORMAL: a commit is a write into the WAL, with no fsync on the event
+    // loop; it survives the process being killed. What must survive a power
+    // cut as well is made durable off the loop before anyone relies on it
+    // (wal-flusher.ts: the journal publishes an event only then), or
+    // committed with durableTransaction() where an action follows at once.
+    db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
     // quick_check reads every page once (it skips the index-vs-table
@@ -79,6 +83,30 @@ function openChecked(path: string, onCorrupt?: () => void): Db {
     throw error;
   }
   return db;
+}
+
+const SQLITE_FULL_SYNC = 2;
+
+/**
+ * db.transaction(fn), committed with synchronous=FULL (the WAL fsynced
+ * before COMMIT returns) when it is not nested in another transaction: for
+ * the rare write that something irrevocable follows at once (a remote
+ * command's at-most-once claim before the door moves), where "durable
+ * shortly after" is not enough. It stalls the loop for one fsync; never use
+ * it on the card-read path.
+ */
+export function durableTransaction<A extends unknown[], R>(db: Db, fn: (...args: A) => R): (...args: A) => R {
+  const tx = db.transaction(fn);
+  return (...args: A): R => {
+    const level = db.pragma('synchronous', { simple: true }) as number;
+    if (db.inTransaction || level >= SQLITE_FULL_SYNC) return tx(...args);
+    db.pragma(`synchronous = ${SQLITE_FULL_SYNC}`);
+    try {
+      return tx(...args);
+    } finally {
+      db.pragma(`synchronous = ${level}`);
+    }
+  };
 }
 
 function isCorruption(error: unknown): boolean {

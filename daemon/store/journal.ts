@@ -1,8 +1,13 @@
 /**
  * The event journal, which is also the MQTT outbox.
  *
- * Every decision is appended here (committed, fsynced) before anything tries
- * to publish it. published_at is set when the broker acknowledges a row
+ * Every decision is appended here before anything tries to publish it, and
+ * is published only once it is durable: the commit puts the row in the WAL
+ * (it survives the process being killed), a flush of the WAL off the event
+ * loop (wal-flusher.ts, shared by every append meanwhile) makes it survive a
+ * power cut, and only then do the listeners hear of it and deliverable()
+ * return it. Without a Durability (an in-memory store, tests) a commit counts
+ * as durable. published_at is set when the broker acknowledges a row
  * (PUBACK); acked_at when the cloud confirms it stored it (application-level
  * ack, cloud/event-acks.ts). Which of the two completes delivery is the
  * journal's delivery mode: `puback` without a cloud section (a plain broker
@@ -13,6 +18,7 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Db } from './database.js';
 import { DepthCounters } from './journal-depth.js';
+import type { Durability } from './wal-flusher.js';
 
 export interface JournalEntry {
   readonly seq: number;
@@ -33,7 +39,14 @@ export type DeliveryMode = 'puback' | 'cloud-ack';
 export interface JournalOptions {
   /** What completes delivery; see the header. Default puback. */
   readonly delivery?: DeliveryMode;
+  /** Makes commits durable (wal-flusher.ts); without it a commit counts as durable. */
+  readonly durability?: Durability;
+  /** Told when a flush failed; the rows wait (unpublished) and the flush is tried again. */
+  readonly onDurabilityError?: (error: unknown, retryInMs: number) => void;
 }
+
+/** After a failed flush: the first retry, doubling up to the last. */
+const FLUSH_RETRY_MS = [250, 1_000, 5_000] as const;
 
 export interface JournalDepth {
   /** Rows not yet delivered (per the delivery mode). */
@@ -113,6 +126,16 @@ export class Journal {
   readonly #delivery: DeliveryMode;
   readonly #db: Db;
   readonly #depth: DepthCounters;
+  readonly #durability: Durability | null;
+  readonly #onDurabilityError: (error: unknown, retryInMs: number) => void;
+  /** Every committed row through this seq is on disk (see the header). */
+  #durableSeq: number;
+  /** Appended rows waiting for the flush that makes them durable, oldest first. */
+  #awaiting: JournalEntry[] = [];
+  #flushRequested = false;
+  #flushFailures = 0;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #closed = false;
 
   constructor(db: Db, bootId: string, options: JournalOptions = {}) {
     this.#db = db;
@@ -127,6 +150,9 @@ export class Journal {
         `INSERT INTO journal (seq, id, boot_id, type, topic, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       ),
       pending: db.prepare<[number, number], Row>(`SELECT * FROM journal WHERE ${undelivered} AND seq > ? ORDER BY seq LIMIT ?`),
+      deliverable: db.prepare<[number, number, number], Row>(
+        `SELECT * FROM journal WHERE ${undelivered} AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?`,
+      ),
       // Split by acked_at so the changes say how many rows left the PUBACK wait (the depth counters).
       markUnacked: db.prepare(`UPDATE journal SET published_at = ? WHERE seq BETWEEN ? AND ? AND published_at IS NULL AND acked_at IS NULL`),
       markAcked: db.prepare(`UPDATE journal SET published_at = ? WHERE seq BETWEEN ? AND ? AND published_at IS NULL AND acked_at IS NOT NULL`),
@@ -219,6 +245,12 @@ export class Journal {
       inTransaction: () => db.inTransaction,
     });
     this.#switchDelivery(db);
+    this.#durability = options.durability ?? null;
+    this.#onDurabilityError = options.onDurabilityError ?? (() => undefined);
+    // What an earlier run committed may still be only in the page cache (that
+    // run was killed): one blocking flush at start, before any of it is sent.
+    this.#durability?.flushSync();
+    this.#durableSeq = this.#committedSeq();
     // Count now, while the daemon starts and before any reader is open:
     // with a large backlog the first count reads every pending row.
     this.#depth.get();
@@ -262,12 +294,81 @@ export class Journal {
     const entry = this.#appendTx(type, topic, at, build);
     this.#depth.appended(entry.id, nested);
     // Notify after the caller's (possibly enclosing) transaction has finished:
-    // a listener must never publish a row that is then rolled back.
+    // a listener must never publish a row that is then rolled back, nor one a
+    // power cut could still take back.
     queueMicrotask(() => {
       this.#confirmAppends();
-      for (const listener of this.#listeners) listener(entry);
+      if (this.#durability === null) {
+        this.#durableSeq = Math.max(this.#durableSeq, entry.seq);
+        this.#notify([entry]);
+        return;
+      }
+      this.#awaiting.push(entry);
+      // One microtask later still: after the notices of every append made in the same turn, so they share the flush.
+      if (this.#awaiting.length === 1) queueMicrotask(() => this.#requestFlush());
     });
     return entry;
+  }
+
+  /** The highest seq committed (a row rolled back with its transaction gave its seq back). */
+  #committedSeq(): number {
+    return this.#db.open ? (this.#stmts.lastSeq.get()?.seq ?? 0) : this.#durableSeq;
+  }
+
+  /**
+   * One flush for every append of this turn of the event loop (they are
+   * committed by now: this runs in a microtask after them), and for those
+   * that come while it runs, the next one (WalFlusher shares it).
+   */
+  #requestFlush(): void {
+    const durability = this.#durability;
+    if (durability === null || this.#closed || this.#flushRequested || this.#retryTimer !== null) return;
+    this.#flushRequested = true;
+    const through = this.#committedSeq();
+    const batch = this.#awaiting;
+    this.#awaiting = [];
+    durability.flush().then(
+      () => {
+        this.#flushRequested = false;
+        this.#flushFailures = 0;
+        this.#durableSeq = Math.max(this.#durableSeq, through);
+        this.#notify(batch);
+        if (this.#awaiting.length > 0) this.#requestFlush();
+      },
+      (error: unknown) => {
+        this.#flushRequested = false;
+        if (this.#closed) return;
+        // The rows stay journaled and unpublished; try again, less often while it keeps failing.
+        this.#awaiting = [...batch, ...this.#awaiting];
+        const retryInMs = FLUSH_RETRY_MS[Math.min(this.#flushFailures, FLUSH_RETRY_MS.length - 1)] ?? 5_000;
+        this.#flushFailures++;
+        this.#onDurabilityError(error, retryInMs);
+        this.#retryTimer = setTimeout(() => {
+          this.#retryTimer = null;
+          if (this.#db.open) this.#requestFlush();
+        }, retryInMs);
+        this.#retryTimer.unref();
+      },
+    );
+  }
+
+  #notify(entries: readonly JournalEntry[]): void {
+    for (const entry of entries) for (const listener of this.#listeners) listener(entry);
+  }
+
+  /** Every committed row through this seq is durable and may be published. */
+  get durableSeq(): number {
+    return this.#durableSeq;
+  }
+
+  /**
+   * The store is closing: no more flushes (closing the database checkpoints
+   * the WAL into the file and syncs it, durable rows or not).
+   */
+  close(): void {
+    this.#closed = true;
+    if (this.#retryTimer !== null) clearTimeout(this.#retryTimer);
+    this.#retryTimer = null;
   }
 
   /** Counts appends made inside a caller's transaction once it has ended; never throws (the database may be closed by now). */
@@ -282,9 +383,10 @@ export class Journal {
   }
 
   /**
-   * Called after each append, once the appending code has returned (a
-   * microtask later). A wake-up signal for the uplink: read pending() for the
-   * truth, since an enclosing transaction may have rolled the row back.
+   * Called after each append once its row is durable (a microtask later
+   * without a Durability). A wake-up signal for the uplink: read
+   * deliverable() for the truth, since an enclosing transaction may have
+   * rolled the row back.
    */
   onAppend(listener: (entry: JournalEntry) => void): () => void {
     this.#listeners.add(listener);
@@ -296,6 +398,11 @@ export class Journal {
     return this.#stmts.pending.all(afterSeq, limit).map(toEntry);
   }
 
+  /** pending(), but only rows that are durable: what may be published. */
+  deliverable(afterSeq = 0, limit = 100): JournalEntry[] {
+    return this.#stmts.deliverable.all(afterSeq, this.#durableSeq, limit).map(toEntry);
+  }
+
   /**
    * Record the broker's PUBACK for entries, in one transaction (delivery
    * itself in puback mode). Committed without an fsync (synchronous=NORMAL
@@ -303,8 +410,8 @@ export class Journal {
    * a mark lost to a power cut only makes the row go out again, and the
    * cloud drops the duplicate by eventId, while an fsync per batch would
    * stall the event loop that carries card reads. WAL keeps the file
-   * consistent either way, and the next append's fsync makes the mark
-   * durable too.
+   * consistent either way, and the next flush (wal-flusher.ts) makes the
+   * mark durable too.
    */
   markPublished(seqs: readonly number[], at: number): void {
     if (seqs.length === 0) return;

@@ -39,8 +39,9 @@ const data = workerData as StagingWorkerData;
 const db = new Database(data.path, { fileMustExist: true });
 db.pragma('busy_timeout = 5000');
 db.pragma('foreign_keys = ON');
-// Staged rows need no fsync of their own: the swap commits on the daemon's
-// connection with synchronous FULL, which syncs the WAL they are in.
+// Staged rows need no fsync of their own: a power cut before they reach the
+// disk loses the swap with them (the old data stays in force, and a new
+// snapshot is requested); the WAL flusher and checkpoints sync them soon anyway.
 db.pragma('synchronous = NORMAL');
 // During bulk work the daemon's checkpoint worker (store/checkpointer.ts) checkpoints; a commit here must not.
 db.pragma('wal_autocheckpoint = 0');

@@ -148,7 +148,7 @@ export class OutboxDrainer {
     this.#unsubscribe = [
       this.#journal.onAppend(() => {
         // Only a wake-up: the row may have been rolled back with its
-        // enclosing transaction, so pending() stays the source of truth.
+        // enclosing transaction, so deliverable() stays the source of truth.
         this.#maybeMore = true;
         this.#schedulePump();
       }),
@@ -262,7 +262,7 @@ export class OutboxDrainer {
     try {
       for (;;) {
         if (this.#maybeMore && this.#window.wantsRows) {
-          const rows = this.#journal.pending(this.#window.cursor, this.#batchSize);
+          const rows = this.#journal.deliverable(this.#window.cursor, this.#batchSize);
           if (rows.length < this.#batchSize) this.#maybeMore = false;
           this.#window.offer(rows);
         }

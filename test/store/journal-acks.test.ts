@@ -81,8 +81,10 @@ describe('journal delivery modes', () => {
     expect(new Journal(db, randomUUID(), { delivery: 'cloud-ack' }).pending().map((e) => e.seq)).toEqual([unsent.seq]);
   });
 
-  it('markPublished marks exactly the rows named, in runs or not, and leaves the connection at synchronous=FULL', () => {
+  it('markPublished marks exactly the rows named, in runs or not, and leaves a connection at synchronous=FULL at FULL', () => {
     const { db, journal } = open();
+    // openDatabase() gives NORMAL; a connection someone set to FULL must stay FULL after the unsynced mark.
+    db.pragma('synchronous = FULL');
     const rows = Array.from({ length: 12 }, () => append(journal));
     const marked = [9, 2, 3, 4, 12, 7, 8, 1];
     journal.markPublished(marked, 2_000);
