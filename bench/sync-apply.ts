@@ -42,6 +42,8 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '42' },
     'no-checkpoint-worker': { type: 'boolean', default: false },
     'in-thread': { type: 'boolean', default: false },
+    // The journal as it was before the WAL flusher: every commit fsynced on the event loop (for comparison).
+    'full-sync': { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -121,7 +123,8 @@ try {
   // What a decision also does: append its event to the journal on this same connection, which
   // the WAL flusher then makes durable off the loop; ten a second, far more than a door sees.
   const flusher = new WalFlusher(join(dir, 'sync.db'));
-  const journal = new Journal(db, 'bench-boot', { durability: flusher });
+  if (values['full-sync'] === true) db.pragma('synchronous = FULL');
+  const journal = new Journal(db, 'bench-boot', values['full-sync'] === true ? {} : { durability: flusher });
   const appendedAt = new Map<number, number>();
   const durableAfter: number[] = [];
   journal.onAppend((entry) => {
