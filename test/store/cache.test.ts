@@ -148,6 +148,66 @@ describe('SQLite store', () => {
     expect(byCode.find((c) => c.person.id === 'b')?.openSession).toBeNull();
   });
 
+  it('adds local sessions to the cloud counters in whole minutes, and takes started minutes off a time pass', () => {
+    const cache = new CredentialCache(db, hasher);
+    const minute = 60_000;
+    const monthStart = Date.UTC(2026, 10, 1);
+    const asOf = monthStart + 10 * 86_400_000;
+    cache.applySnapshot(
+      datasetSchema.parse({
+        schema: 'gatehouse.dataset/1',
+        version: 1,
+        people: [
+          {
+            id: 'a',
+            kind: 'member',
+            name: 'A',
+            status: 'active',
+            extendedUnlock: true,
+            networkCheckin: false,
+            usage: { periodStart: new Date(monthStart).toISOString(), checkins: 4, minutes: 100, asOf: new Date(asOf).toISOString() },
+            credentials: [{ id: 'a-card', kind: 'card', value: '111' }],
+            entitlements: [{ id: 'a-plan', kind: 'plan', name: 'Flex', monthlyHours: 40 }],
+          },
+          {
+            id: 't',
+            kind: 'contact',
+            name: 'T',
+            status: 'active',
+            alwaysAllowed: true,
+            lockdownOverride: true,
+            credentials: [{ id: 't-card', kind: 'card', value: '222' }],
+            entitlements: [{ id: 't-pass', kind: 'time_pass', name: '10 h', minutesLeft: 600 }],
+          },
+        ],
+      }),
+      asOf,
+    );
+    const session = db.prepare(
+      `INSERT INTO checkin_sessions (id, person_id, opened_at, closed_at, source, open_event_id, entitlement_id) VALUES (?, ?, ?, ?, 'door', ?, ?)`,
+    );
+    // Before the counters were computed: already in them.
+    session.run('a-1', 'a', asOf - 90 * minute, asOf - 30 * minute, 'e-1', 'a-plan');
+    // After: 61.5 minutes closed, and an open one 29.5 minutes old at `at` (91 whole minutes in all).
+    session.run('a-2', 'a', asOf + 60 * minute, asOf + 121.5 * minute, 'e-2', 'a-plan');
+    const at = asOf + 300 * minute;
+    session.run('a-3', 'a', at - 29.5 * minute, null, 'e-3', 'a-plan');
+    // 61 minutes and 1 second on the pass since its holder's last sync: 62 started minutes.
+    session.run('t-1', 't', asOf + 10 * minute, asOf + 71 * minute + 1000, 'e-4', 't-pass');
+
+    const [a] = cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart, area: null });
+    expect(a?.usage).toEqual({ checkins: 6, minutes: 191 });
+    expect(a?.person).toMatchObject({ alwaysAllowed: false, extendedUnlock: true, lockdownOverride: false, networkCheckin: false });
+    // Counters of another month do not count: everything since the start of this one does.
+    const [later] = cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart: asOf - 60 * minute, area: null });
+    expect(later?.usage).toEqual({ checkins: 2, minutes: 121 });
+
+    const [t] = cache.candidates(hasher.lookupOf('card', '222'), { at, monthStart, area: null });
+    expect(t?.entitlements[0]?.minutesLeft).toBe(600 - 62);
+    expect(t?.usage).toEqual({ checkins: 0, minutes: 0 });
+    expect(t?.person).toMatchObject({ alwaysAllowed: true, extendedUnlock: false, lockdownOverride: true, networkCheckin: true });
+  });
+
   it('reads a candidate through indexes only: no table scan, however long the session history', () => {
     new CredentialCache(db, hasher);
     const plan = db
