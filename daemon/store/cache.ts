@@ -154,7 +154,7 @@ const USAGE_SINCE = `CASE WHEN ${CLOUD_COUNTS} THEN max($monthStart, p.usage_as_
 const PASS_SINCE = 'coalesce(p.usage_as_of, p.updated_at)';
 /**
  * Sessions of `owner` that overlap [since, at). The end of an open session
- * is written exactly as in the indexes of migration 8, so SQLite visits only
+ * is written exactly as in the indexes of migrations 8 and 9, so SQLite visits only
  * the sessions ending after `since`.
  */
 const SESSIONS_SINCE = (owner: string, since: string): string =>
@@ -208,7 +208,8 @@ interface SettingsRow {
  * (bind, step, crossing into JavaScript), so the plan-usage and
  * time-pass sums are subqueries, run only for the rows that need them.
  * The credential and entitlement indexes cover their columns
- * (migration 8), so the read touches as few pages as it can. The
+ * (migration 8), and so do the session indexes (migration 9), so the
+ * read touches as few pages as it can and never a session row. The
  * planner would take the unique open-session index (one row for sure)
  * and then read the table for two columns; the covering one answers
  * from the index alone.
