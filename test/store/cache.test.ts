@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
@@ -7,6 +9,7 @@ import { openDatabase, schemaVersion, type Db } from '../../daemon/store/databas
 import { migrations } from '../../daemon/store/migrations.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset } from '../../daemon/sync/dataset.js';
+import { fcOptions } from '../support/fast-check.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const key = Buffer.alloc(32, 7);
@@ -30,6 +33,26 @@ describe('credential canonical forms', () => {
     expect(hasher.lookupOf('card', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(false);
     expect(hasher.lookupOf('pin', '12345').equals(hasher.lookupOf('visitor_code', '12345'))).toBe(true);
     expect(hasher.lookupOf('keypad', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(true);
+  });
+
+  it('is HMAC-SHA-256 of namespace, NUL and value under the site key, for any key and value', () => {
+    const namespaces = ['card', 'code', 'email', 'ble_beacon', 'ble_key'] as const;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 100 }),
+        fc.constantFrom(...namespaces),
+        // Short values take the reused buffers, long and multi-byte ones the fallback.
+        fc.oneof(fc.string({ maxLength: 24 }), fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ minLength: 150, maxLength: 400 })),
+        (siteKey, namespace, value) => {
+          const expected = createHmac('sha256', Buffer.from(siteKey)).update(namespace).update('\0').update(value).digest();
+          const h = new CredentialHasher(Buffer.from(siteKey));
+          expect(h.lookup(namespace, value).equals(expected)).toBe(true);
+          // The buffers are reused: a second, different call must not see the first.
+          expect(h.lookup(namespace, `${value}x`).equals(createHmac('sha256', Buffer.from(siteKey)).update(`${namespace}\0${value}x`).digest())).toBe(true);
+        },
+      ),
+      fcOptions(300),
+    );
   });
 
   it('depends on the site key', () => {
