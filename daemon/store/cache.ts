@@ -19,6 +19,7 @@ import type {
   EntitlementKind,
   PersonKind,
   PersonStatus,
+  UsageFacts,
 } from '../engine/types.js';
 
 export interface SnapshotResult {
@@ -69,21 +70,21 @@ export interface CredentialConflict {
  * this is the path from card to door). One row per credential matching the
  * lookup and per entitlement of its owner (entitlement columns null when the
  * person has none). The order is the SELECT's, named by Col below.
+ *
+ * Every column costs the read about 0.13 µs whatever it holds (better-sqlite3
+ * sets each value on the row array through the V8 API), as much as an index
+ * descent on a cached page: so the statement returns what the engine needs
+ * and no more. The person's four flags come as one bit set, and the local
+ * usage sums come already added to the cloud's counters and turned into
+ * minutes, instead of the columns they are computed from.
  */
 type CandidateRow = [
   personId: string,
   personKind: PersonKind,
   personStatus: PersonStatus,
-  alwaysAllowed: number,
-  extendedUnlock: number,
-  lockdownOverride: number,
-  networkCheckin: number,
+  /** PersonFlag bits. */
+  personFlags: number,
   expectedArrival: number | null,
-  updatedAt: number,
-  usagePeriodStart: number | null,
-  usageCheckins: number | null,
-  usageMinutes: number | null,
-  usageAsOf: number | null,
   credentialId: string,
   credentialKind: CredentialKind,
   credentialStatus: 'active' | 'revoked',
@@ -95,16 +96,15 @@ type CandidateRow = [
   entitlementKind: EntitlementKind | null,
   entitlementValidFrom: number | null,
   entitlementValidTo: number | null,
+  /** A time pass's minutes left as of its last sync, less the minutes checked in on it since; null unless it is one. */
   minutesLeft: number | null,
   monthlyHours: number | null,
   monthlyCheckins: number | null,
   doors: string | null,
   startedAt: number | null,
-  /** Check-ins and checked-in ms counted locally this month; null unless the entitlement has a monthly limit. */
+  /** Check-ins and checked-in minutes this month (cloud counters plus local sessions); null unless the entitlement has a monthly limit. */
   usedCheckins: number | null,
-  usedMs: number | null,
-  /** Checked-in ms on a time pass since its last sync; null unless it is one. */
-  passUsedMs: number | null,
+  usedMinutes: number | null,
 ];
 
 /** Column positions in CandidateRow. */
@@ -112,36 +112,31 @@ const Col = {
   PersonId: 0,
   PersonKind: 1,
   PersonStatus: 2,
-  AlwaysAllowed: 3,
-  ExtendedUnlock: 4,
-  LockdownOverride: 5,
-  NetworkCheckin: 6,
-  ExpectedArrival: 7,
-  UpdatedAt: 8,
-  UsagePeriodStart: 9,
-  UsageCheckins: 10,
-  UsageMinutes: 11,
-  UsageAsOf: 12,
-  CredentialId: 13,
-  CredentialKind: 14,
-  CredentialStatus: 15,
-  CredentialValidFrom: 16,
-  CredentialValidTo: 17,
-  SessionId: 18,
-  SessionOpenedAt: 19,
-  EntitlementId: 20,
-  EntitlementKind: 21,
-  EntitlementValidFrom: 22,
-  EntitlementValidTo: 23,
-  MinutesLeft: 24,
-  MonthlyHours: 25,
-  MonthlyCheckins: 26,
-  Doors: 27,
-  StartedAt: 28,
-  UsedCheckins: 29,
-  UsedMs: 30,
-  PassUsedMs: 31,
+  PersonFlags: 3,
+  ExpectedArrival: 4,
+  CredentialId: 5,
+  CredentialKind: 6,
+  CredentialStatus: 7,
+  CredentialValidFrom: 8,
+  CredentialValidTo: 9,
+  SessionId: 10,
+  SessionOpenedAt: 11,
+  EntitlementId: 12,
+  EntitlementKind: 13,
+  EntitlementValidFrom: 14,
+  EntitlementValidTo: 15,
+  MinutesLeft: 16,
+  MonthlyHours: 17,
+  MonthlyCheckins: 18,
+  Doors: 19,
+  StartedAt: 20,
+  UsedCheckins: 21,
+  UsedMinutes: 22,
 } as const;
+
+/** Bits of CandidateRow.personFlags (the columns are 0 or 1, by CHECK). */
+const PersonFlag = { AlwaysAllowed: 1, ExtendedUnlock: 2, LockdownOverride: 4, NetworkCheckin: 8 } as const;
+const PERSON_FLAGS = 'p.always_allowed + 2 * p.extended_unlock + 4 * p.lockdown_override + 8 * p.network_checkin';
 
 /*
  * Local usage, in SQL, for the candidates statement. A plan's monthly
@@ -149,19 +144,24 @@ const Col = {
  * check-ins opened since the instant they were computed; without current
  * counters, everything since the start of the month. A time pass's
  * minutesLeft is as of the last sync of its holder; time checked in on it
- * since is consumed locally. Open sessions count up to now.
+ * since is consumed locally, in started minutes. Open sessions count up to
+ * now. The sums are whole ms and never negative, so integer division is
+ * floor and (ms + 59999) / 60000 is ceil.
  */
 const LIMITED = '(e.monthly_hours IS NOT NULL OR e.monthly_checkins IS NOT NULL)';
-const USAGE_SINCE = 'CASE WHEN p.usage_period_start >= $monthStart AND p.usage_as_of IS NOT NULL THEN max($monthStart, p.usage_as_of) ELSE $monthStart END';
+const CLOUD_COUNTS = 'p.usage_period_start >= k.month_start AND p.usage_as_of IS NOT NULL';
+const USAGE_SINCE = `CASE WHEN ${CLOUD_COUNTS} THEN max(k.month_start, p.usage_as_of) ELSE k.month_start END`;
 const PASS_SINCE = 'coalesce(p.usage_as_of, p.updated_at)';
 /**
  * Sessions of `owner` that overlap [since, at). The end of an open session
- * is written exactly as in the indexes of migration 8, so SQLite visits only
+ * is written exactly as in the indexes of migrations 8 and 9, so SQLite visits only
  * the sessions ending after `since`.
  */
 const SESSIONS_SINCE = (owner: string, since: string): string =>
-  `checkin_sessions WHERE ${owner} AND coalesce(closed_at, 9007199254740991) > (${since}) AND opened_at < $at`;
-const CHECKED_IN_MS = (since: string): string => `coalesce(sum(max(0, min(coalesce(closed_at, $at), $at) - max(opened_at, (${since})))), 0)`;
+  `checkin_sessions WHERE ${owner} AND coalesce(closed_at, 9007199254740991) > (${since}) AND opened_at < k.at`;
+// CAST: better-sqlite3 binds a JavaScript number as a REAL, so the sum is one
+// too, and the divisions into minutes below must be integer divisions.
+const CHECKED_IN_MS = (since: string): string => `CAST(coalesce(sum(max(0, min(coalesce(closed_at, k.at), k.at) - max(opened_at, (${since})))), 0) AS INTEGER)`;
 
 const parseHolidays = (json: string): SiteSettings['holidays'] => {
   const value: unknown = JSON.parse(json);
@@ -178,6 +178,9 @@ const parseDoors = (json: string | null): readonly string[] | null => {
   const value: unknown = JSON.parse(json);
   return Array.isArray(value) ? value.filter((d): d is string => typeof d === 'string') : null;
 };
+
+/** A person without a monthly limit: nothing counted (shared, never mutated). */
+const NO_USAGE: UsageFacts = { checkins: 0, minutes: 0 };
 
 interface StateRow {
   gen: number;
@@ -204,24 +207,32 @@ interface SettingsRow {
  * One statement per read: each statement costs a few µs of its own
  * (bind, step, crossing into JavaScript), so the plan-usage and
  * time-pass sums are subqueries, run only for the rows that need them.
+ * The parameters come in by position as the one row of k, which the rest
+ * names: binding by name looks each name up on an object, 0.6-1 µs of a
+ * read for three names.
  * The credential and entitlement indexes cover their columns
- * (migration 8), so the read touches as few pages as it can. The
+ * (migration 8), and so do the session indexes (migration 9), so the
+ * read touches as few pages as it can and never a session row. The
  * planner would take the unique open-session index (one row for sure)
  * and then read the table for two columns; the covering one answers
  * from the index alone.
  */
 export const CANDIDATES_SQL = `
-        SELECT p.id, p.kind, p.status, p.always_allowed, p.extended_unlock, p.lockdown_override, p.network_checkin,
-               p.expected_arrival, p.updated_at, p.usage_period_start, p.usage_checkins, p.usage_minutes, p.usage_as_of,
+        SELECT p.id, p.kind, p.status, ${PERSON_FLAGS}, p.expected_arrival,
                c.id, c.kind, c.status, c.valid_from, c.valid_to,
                s.id, s.opened_at,
-               e.id, e.kind, e.valid_from, e.valid_to, e.minutes_left, e.monthly_hours, e.monthly_checkins, e.doors,
+               e.id, e.kind, e.valid_from, e.valid_to,
+               CASE WHEN e.minutes_left IS NOT NULL
+                 THEN e.minutes_left - ((SELECT ${CHECKED_IN_MS(PASS_SINCE)} FROM ${SESSIONS_SINCE('entitlement_id = e.id', PASS_SINCE)}) + 59999) / 60000 END,
+               e.monthly_hours, e.monthly_checkins, e.doors,
                x.started_at,
-               CASE WHEN ${LIMITED} THEN (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
-               CASE WHEN ${LIMITED} THEN (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) END,
-               CASE WHEN e.minutes_left IS NOT NULL THEN (SELECT ${CHECKED_IN_MS(PASS_SINCE)} FROM ${SESSIONS_SINCE('entitlement_id = e.id', PASS_SINCE)}) END
-        FROM sync_state st
-        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = $lookup
+               CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_checkins, 0) ELSE 0 END)
+                 + (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
+               CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_minutes, 0) ELSE 0 END)
+                 + (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) / 60000 END
+        FROM (SELECT ? AS lookup, ? AS at, ? AS month_start) k
+        JOIN sync_state st
+        JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = k.lookup
         JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
         LEFT JOIN checkin_sessions s INDEXED BY checkin_sessions_open_cover ON s.person_id = p.id AND s.closed_at IS NULL
         LEFT JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = p.id
@@ -245,7 +256,7 @@ export class CredentialCache {
     // Every query names the generation through sync_state, so a swap (one
     // UPDATE of sync_state.gen) switches them all at once.
     this.#stmts = {
-      candidates: db.prepare<{ lookup: Buffer; at: number; monthStart: number }, CandidateRow>(CANDIDATES_SQL).raw(true),
+      candidates: db.prepare<[lookup: Buffer, at: number, monthStart: number], CandidateRow>(CANDIDATES_SQL).raw(true),
       presence: db.prepare<[string, string], { inside: number; changed_at: number }>(
         `SELECT inside, changed_at FROM area_presence WHERE person_id = ? AND area = ?`,
       ),
@@ -279,7 +290,7 @@ export class CredentialCache {
    * key. The namespace is part of the keyed hash, so a card can never match a PIN.
    */
   candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
-    const rows = this.#stmts.candidates.all({ lookup, at: context.at, monthStart: context.monthStart });
+    const rows = this.#stmts.candidates.all(lookup, context.at, context.monthStart);
     const found: Candidate[] = [];
     // The join is nested loops with the credential outermost, so the rows of
     // one credential (one per entitlement) are adjacent; sorting them would
@@ -324,48 +335,41 @@ export class CredentialCache {
   #candidate(rows: readonly CandidateRow[], from: number, to: number, context: CandidateContext): Candidate {
     const r = rows[from]!;
     const entitlements: EntitlementFacts[] = [];
-    // Counted by the statement on the rows of limited plans only: the common
-    // case (no limits) costs no sum on the path from card to door.
-    let local: { checkins: number; ms: number } | null = null;
+    // Counted by the statement on the rows of limited plans only (the same
+    // figures on each: they are the person's): the common case (no limits)
+    // costs no sum on the path from card to door.
+    let usage = NO_USAGE;
     for (let i = from; i < to; i++) {
       const e = rows[i]!;
       const id = e[Col.EntitlementId];
       const kind = e[Col.EntitlementKind];
       if (id === null || kind === null) continue;
-      const minutesLeft = e[Col.MinutesLeft];
-      if (local === null && e[Col.UsedCheckins] !== null) local = { checkins: e[Col.UsedCheckins] ?? 0, ms: e[Col.UsedMs] ?? 0 };
+      const usedCheckins = e[Col.UsedCheckins];
+      if (usage === NO_USAGE && usedCheckins !== null) usage = { checkins: usedCheckins, minutes: e[Col.UsedMinutes] ?? 0 };
       entitlements.push({
         id,
         kind,
         validFrom: e[Col.EntitlementValidFrom],
         validTo: e[Col.EntitlementValidTo],
-        minutesLeft: minutesLeft === null ? null : minutesLeft - Math.ceil((e[Col.PassUsedMs] ?? 0) / 60_000),
+        minutesLeft: e[Col.MinutesLeft],
         monthlyHours: e[Col.MonthlyHours],
         monthlyCheckins: e[Col.MonthlyCheckins],
         doors: parseDoors(e[Col.Doors]),
         startedAt: e[Col.StartedAt],
       });
     }
-    let usage = { checkins: 0, minutes: 0 };
-    if (local !== null) {
-      const periodStart = r[Col.UsagePeriodStart];
-      const cloudCounts = periodStart !== null && periodStart >= context.monthStart && r[Col.UsageAsOf] !== null;
-      usage = {
-        checkins: (cloudCounts ? (r[Col.UsageCheckins] ?? 0) : 0) + local.checkins,
-        minutes: (cloudCounts ? (r[Col.UsageMinutes] ?? 0) : 0) + Math.floor(local.ms / 60_000),
-      };
-    }
     const presence = context.area === null ? undefined : this.#stmts.presence.get(r[Col.PersonId], context.area);
     const sessionId = r[Col.SessionId];
+    const flags = r[Col.PersonFlags];
     return {
       person: {
         id: r[Col.PersonId],
         kind: r[Col.PersonKind],
         status: r[Col.PersonStatus],
-        alwaysAllowed: r[Col.AlwaysAllowed] === 1,
-        extendedUnlock: r[Col.ExtendedUnlock] === 1,
-        lockdownOverride: r[Col.LockdownOverride] === 1,
-        networkCheckin: r[Col.NetworkCheckin] === 1,
+        alwaysAllowed: (flags & PersonFlag.AlwaysAllowed) !== 0,
+        extendedUnlock: (flags & PersonFlag.ExtendedUnlock) !== 0,
+        lockdownOverride: (flags & PersonFlag.LockdownOverride) !== 0,
+        networkCheckin: (flags & PersonFlag.NetworkCheckin) !== 0,
         expectedArrival: r[Col.ExpectedArrival],
       },
       credential: {

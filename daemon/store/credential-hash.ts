@@ -7,7 +7,7 @@
  * PINs and visitor codes share the "code" namespace on purpose: both are typed
  * on the same keypads, and a collision between them must be visible.
  */
-import { createHmac, hkdfSync } from 'node:crypto';
+import { createHash, createHmac, hash, hkdfSync } from 'node:crypto';
 import { BeaconIdFormatError, canonicalBeaconId } from '../../drivers/ble/beacon-id.js';
 import type { CredentialKind } from '../engine/types.js';
 
@@ -50,12 +50,34 @@ export function parseBleKey(value: string): { keyId: string; key: Buffer } {
   return { keyId: (m[1] ?? '').toLowerCase(), key };
 }
 
+/** SHA-256 block size: HMAC pads its key to one block (RFC 2104). */
+const BLOCK = 64;
+/** Room for namespace, separator and value in the reused message buffer; longer ones (no credential is) take createHmac. */
+const MESSAGE_ROOM = 192;
+
 export class CredentialHasher {
   readonly #key: Buffer;
+  /** Key XOR ipad, followed by room for the message: the inner hash's input, rewritten per call. */
+  readonly #inner: Buffer;
+  /** Key XOR opad, followed by the 32-byte inner digest: the outer hash's input. */
+  readonly #outer: Buffer;
 
   constructor(siteKey: Buffer) {
     if (siteKey.length < 32) throw new Error('site key must be at least 32 bytes');
     this.#key = siteKey;
+    // HMAC-SHA-256 as two one-shot hashes over key blocks padded once here:
+    // createHmac builds a key object, a stream and a native context on
+    // every call, which was 2.5-3 µs of each card read; crypto.hash over
+    // reused buffers is about 1 µs less. Same function, same bytes out
+    // (the test compares it with createHmac).
+    const key = siteKey.length > BLOCK ? createHash('sha256').update(siteKey).digest() : siteKey;
+    this.#inner = Buffer.alloc(BLOCK + MESSAGE_ROOM);
+    this.#outer = Buffer.alloc(BLOCK + 32);
+    for (let i = 0; i < BLOCK; i++) {
+      const k = key[i] ?? 0;
+      this.#inner[i] = k ^ 0x36;
+      this.#outer[i] = k ^ 0x5c;
+    }
   }
 
   /**
@@ -69,7 +91,16 @@ export class CredentialHasher {
 
   /** The lookup key for a value already in canonical form. */
   lookup(namespace: LookupNamespace, canonical: string): Buffer {
-    return createHmac('sha256', this.#key).update(namespace).update('\0').update(canonical).digest();
+    // A UTF-16 unit is at most 3 bytes of UTF-8: a message that might not fit takes createHmac.
+    if ((namespace.length + canonical.length) * 3 + 1 > MESSAGE_ROOM) {
+      return createHmac('sha256', this.#key).update(namespace).update('\0').update(canonical).digest();
+    }
+    const inner = this.#inner;
+    let end = BLOCK + inner.write(namespace, BLOCK, 'utf8');
+    inner[end++] = 0;
+    end += inner.write(canonical, end, 'utf8');
+    hash('sha256', inner.subarray(0, end), 'buffer').copy(this.#outer, BLOCK);
+    return hash('sha256', this.#outer, 'buffer');
   }
 
   /** Canonicalise and hash a value as the cloud or a reader delivers it. Throws CredentialFormatError. */

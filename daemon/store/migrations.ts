@@ -416,4 +416,20 @@ export const migrations: readonly string[] = [
   CREATE INDEX checkin_sessions_by_entitlement_end ON checkin_sessions (entitlement_id, coalesce(closed_at, 9007199254740991))
     WHERE entitlement_id IS NOT NULL;
   `,
+  /* Session indexes that answer the decision path on their own */ `
+  -- SQLite reads a row of the table for every session an index of migration
+  -- 8 finds: the sums need opened_at and closed_at, and a partial index does
+  -- not cover the closed_at of its own WHERE. That was a random page of the
+  -- widest table per session summed and per open session, most of the page
+  -- cache misses of a read at 100k people (2.0 -> 1.4 reads a decision).
+  -- With both columns in the index the table is never read. Same names, so
+  -- the statements that name them keep them.
+  DROP INDEX checkin_sessions_open_cover;
+  CREATE INDEX checkin_sessions_open_cover ON checkin_sessions (person_id, id, opened_at, closed_at) WHERE closed_at IS NULL;
+  DROP INDEX checkin_sessions_by_person_end;
+  CREATE INDEX checkin_sessions_by_person_end ON checkin_sessions (person_id, coalesce(closed_at, 9007199254740991), opened_at, closed_at);
+  DROP INDEX checkin_sessions_by_entitlement_end;
+  CREATE INDEX checkin_sessions_by_entitlement_end ON checkin_sessions (entitlement_id, coalesce(closed_at, 9007199254740991), opened_at, closed_at)
+    WHERE entitlement_id IS NOT NULL;
+  `,
 ];

@@ -150,6 +150,34 @@ describe('time helpers', () => {
     expect(siteLocalTime(Date.parse('2026-11-22T23:30:00Z'), 'Asia/Tokyo')).toMatchObject({ weekday: 'mon', minuteOfDay: 8 * 60 + 30, date: '2026-11-23' });
   });
 
+  it('gives the wall clock of Intl at every instant of a year, read in order, DST-change days included', () => {
+    // The cache keeps a day (and on a DST-change day the instant the offset
+    // changes); this reads a whole year in order as a gateway does and
+    // compares every answer with Intl asked afresh.
+    const weekdays: Record<string, string> = { Mon: 'mon', Tue: 'tue', Wed: 'wed', Thu: 'thu', Fri: 'fri', Sat: 'sat', Sun: 'sun' };
+    // London and New York (1 h, at 01:00 and 02:00), Lord Howe (30 min), Santiago (at midnight), Tokyo (none).
+    for (const timeZone of ['Europe/London', 'America/New_York', 'Australia/Lord_Howe', 'America/Santiago', 'Asia/Tokyo']) {
+      const f = new Intl.DateTimeFormat('en-US', { timeZone, weekday: 'short', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+      const expected = (at: number): { weekday: string; minuteOfDay: number; date: string } => {
+        const p = Object.fromEntries(f.formatToParts(at).map((x) => [x.type, x.value]));
+        return { weekday: weekdays[p.weekday!]!, minuteOfDay: Number(p.hour) * 60 + Number(p.minute), date: `${p.year}-${p.month}-${p.day}` };
+      };
+      const hoursOff = (at: number): number => siteLocalTime(at, timeZone).dayEnd - siteLocalTime(at, timeZone).dayStart;
+      const start = Date.parse('2026-01-01T00:00:00Z');
+      for (let at = start; at < start + 365 * 86_400_000; ) {
+        const local = siteLocalTime(at, timeZone);
+        expect(local).toMatchObject(expected(at));
+        // Every minute (and a second before each) on a day of 23 or 25 hours, every 31 minutes otherwise.
+        if (hoursOff(at) === 86_400_000) {
+          at += 31 * 60_000;
+        } else {
+          expect(siteLocalTime(at + 59_999, timeZone)).toMatchObject(expected(at + 59_999));
+          at += 60_000;
+        }
+      }
+    }
+  });
+
   it('schedule windows are half-open and 24:00 ends the day', () => {
     const s: WeeklySchedule = { ...weekdaysNineToFive, sun: ['22:00-24:00'] };
     expect(isWithinSchedule(s, { weekday: 'mon', minuteOfDay: 9 * 60 })).toBe(true);

@@ -1,5 +1,7 @@
+import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
@@ -7,6 +9,7 @@ import { openDatabase, schemaVersion, type Db } from '../../daemon/store/databas
 import { migrations } from '../../daemon/store/migrations.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset } from '../../daemon/sync/dataset.js';
+import { fcOptions } from '../support/fast-check.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const key = Buffer.alloc(32, 7);
@@ -30,6 +33,26 @@ describe('credential canonical forms', () => {
     expect(hasher.lookupOf('card', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(false);
     expect(hasher.lookupOf('pin', '12345').equals(hasher.lookupOf('visitor_code', '12345'))).toBe(true);
     expect(hasher.lookupOf('keypad', '12345').equals(hasher.lookupOf('pin', '12345'))).toBe(true);
+  });
+
+  it('is HMAC-SHA-256 of namespace, NUL and value under the site key, for any key and value', () => {
+    const namespaces = ['card', 'code', 'email', 'ble_beacon', 'ble_key'] as const;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 100 }),
+        fc.constantFrom(...namespaces),
+        // Short values take the reused buffers, long and multi-byte ones the fallback.
+        fc.oneof(fc.string({ maxLength: 24 }), fc.string({ unit: 'grapheme', maxLength: 80 }), fc.string({ minLength: 150, maxLength: 400 })),
+        (siteKey, namespace, value) => {
+          const expected = createHmac('sha256', Buffer.from(siteKey)).update(namespace).update('\0').update(value).digest();
+          const h = new CredentialHasher(Buffer.from(siteKey));
+          expect(h.lookup(namespace, value).equals(expected)).toBe(true);
+          // The buffers are reused: a second, different call must not see the first.
+          expect(h.lookup(namespace, `${value}x`).equals(createHmac('sha256', Buffer.from(siteKey)).update(`${namespace}\0${value}x`).digest())).toBe(true);
+        },
+      ),
+      fcOptions(300),
+    );
   });
 
   it('depends on the site key', () => {
@@ -148,24 +171,87 @@ describe('SQLite store', () => {
     expect(byCode.find((c) => c.person.id === 'b')?.openSession).toBeNull();
   });
 
+  it('adds local sessions to the cloud counters in whole minutes, and takes started minutes off a time pass', () => {
+    const cache = new CredentialCache(db, hasher);
+    const minute = 60_000;
+    const monthStart = Date.UTC(2026, 10, 1);
+    const asOf = monthStart + 10 * 86_400_000;
+    cache.applySnapshot(
+      datasetSchema.parse({
+        schema: 'gatehouse.dataset/1',
+        version: 1,
+        people: [
+          {
+            id: 'a',
+            kind: 'member',
+            name: 'A',
+            status: 'active',
+            extendedUnlock: true,
+            networkCheckin: false,
+            usage: { periodStart: new Date(monthStart).toISOString(), checkins: 4, minutes: 100, asOf: new Date(asOf).toISOString() },
+            credentials: [{ id: 'a-card', kind: 'card', value: '111' }],
+            entitlements: [{ id: 'a-plan', kind: 'plan', name: 'Flex', monthlyHours: 40 }],
+          },
+          {
+            id: 't',
+            kind: 'contact',
+            name: 'T',
+            status: 'active',
+            alwaysAllowed: true,
+            lockdownOverride: true,
+            credentials: [{ id: 't-card', kind: 'card', value: '222' }],
+            entitlements: [{ id: 't-pass', kind: 'time_pass', name: '10 h', minutesLeft: 600 }],
+          },
+        ],
+      }),
+      asOf,
+    );
+    const session = db.prepare(
+      `INSERT INTO checkin_sessions (id, person_id, opened_at, closed_at, source, open_event_id, entitlement_id) VALUES (?, ?, ?, ?, 'door', ?, ?)`,
+    );
+    // Before the counters were computed: already in them.
+    session.run('a-1', 'a', asOf - 90 * minute, asOf - 30 * minute, 'e-1', 'a-plan');
+    // After: 61.5 minutes closed, and an open one 29.5 minutes old at `at` (91 whole minutes in all).
+    session.run('a-2', 'a', asOf + 60 * minute, asOf + 121.5 * minute, 'e-2', 'a-plan');
+    const at = asOf + 300 * minute;
+    session.run('a-3', 'a', at - 29.5 * minute, null, 'e-3', 'a-plan');
+    // 61 minutes and 1 second on the pass since its holder's last sync: 62 started minutes.
+    session.run('t-1', 't', asOf + 10 * minute, asOf + 71 * minute + 1000, 'e-4', 't-pass');
+
+    const [a] = cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart, area: null });
+    expect(a?.usage).toEqual({ checkins: 6, minutes: 191 });
+    expect(a?.person).toMatchObject({ alwaysAllowed: false, extendedUnlock: true, lockdownOverride: false, networkCheckin: false });
+    // Counters of another month do not count: everything since the start of this one does.
+    const [later] = cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart: asOf - 60 * minute, area: null });
+    expect(later?.usage).toEqual({ checkins: 2, minutes: 121 });
+
+    const [t] = cache.candidates(hasher.lookupOf('card', '222'), { at, monthStart, area: null });
+    expect(t?.entitlements[0]?.minutesLeft).toBe(600 - 62);
+    expect(t?.usage).toEqual({ checkins: 0, minutes: 0 });
+    expect(t?.person).toMatchObject({ alwaysAllowed: true, extendedUnlock: false, lockdownOverride: true, networkCheckin: true });
+  });
+
   it('reads a candidate through indexes only: no table scan, however long the session history', () => {
     new CredentialCache(db, hasher);
     const plan = db
-      .prepare<{ lookup: Buffer; at: number; monthStart: number }, { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
-      .all({ lookup: Buffer.alloc(32), at: 1, monthStart: 0 })
+      .prepare<[Buffer, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
+      .all(Buffer.alloc(32), 1, 0)
       .map((row) => row.detail);
-    expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual([]);
-    // The credential and the entitlements come from covering indexes, the
-    // sums over sessions from the indexes keyed by when a session ends.
+    // The one scan is of k, the single row of parameters.
+    expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual(['SCAN CONSTANT ROW', 'SCAN k']);
+    // The credential, the entitlements and the open session come from
+    // covering indexes, the sums over sessions from covering indexes keyed by
+    // when a session ends: no session row is read.
     expect(plan).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^SEARCH c USING COVERING INDEX cache_credentials_by_lookup/),
         expect.stringMatching(/^SEARCH e USING COVERING INDEX cache_entitlements_by_person/),
-        expect.stringMatching(/^SEARCH s USING (COVERING )?INDEX checkin_sessions_open_cover/),
-        expect.stringMatching(/^SEARCH checkin_sessions USING INDEX checkin_sessions_by_person_end/),
-        expect.stringMatching(/^SEARCH checkin_sessions USING INDEX checkin_sessions_by_entitlement_end/),
+        expect.stringMatching(/^SEARCH s USING COVERING INDEX checkin_sessions_open_cover/),
+        expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_person_end/),
+        expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_entitlement_end/),
       ]),
     );
+    expect(plan.filter((step) => step.includes('checkin_sessions') && !step.includes('COVERING'))).toEqual([]);
   });
 
   it('skips a malformed credential value and names it by id only', () => {
