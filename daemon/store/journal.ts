@@ -45,6 +45,8 @@ export interface JournalOptions {
   readonly onDurabilityError?: (error: unknown, retryInMs: number) => void;
 }
 
+/** Append notices kept while flushes fail (see #requestFlush). */
+const MAX_AWAITING_NOTICES = 256;
 /** After a failed flush: the first retry, doubling up to the last. */
 const FLUSH_RETRY_MS = [250, 1_000, 5_000] as const;
 
@@ -304,6 +306,7 @@ export class Journal {
         return;
       }
       this.#awaiting.push(entry);
+      if (this.#awaiting.length > MAX_AWAITING_NOTICES) this.#awaiting.shift();
       // One microtask later still: after the notices of every append made in the same turn, so they share the flush.
       if (this.#awaiting.length === 1) queueMicrotask(() => this.#requestFlush());
     });
@@ -339,7 +342,9 @@ export class Journal {
         this.#flushRequested = false;
         if (this.#closed) return;
         // The rows stay journaled and unpublished; try again, less often while it keeps failing.
-        this.#awaiting = [...batch, ...this.#awaiting];
+        // Notices are wake-ups (deliverable() is the truth): while the disk refuses for hours,
+        // keeping the newest few is enough, and memory stays bounded.
+        this.#awaiting = [...batch, ...this.#awaiting].slice(-MAX_AWAITING_NOTICES);
         const retryInMs = FLUSH_RETRY_MS[Math.min(this.#flushFailures, FLUSH_RETRY_MS.length - 1)] ?? 5_000;
         this.#flushFailures++;
         this.#onDurabilityError(error, retryInMs);

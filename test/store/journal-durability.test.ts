@@ -130,10 +130,14 @@ describe('journal behind a WAL flusher', () => {
     await vi.waitFor(() => expect(errors).toEqual([250]));
     expect(journal.deliverable()).toEqual([]);
     expect(heard).toEqual([]);
-    // The retry comes with the row still waiting; once the file syncs, it is handed over.
+    // Appends while it fails wait too; only the newest notices are kept (they are wake-ups), every row stays.
+    const more = Array.from({ length: 300 }, () => append(journal));
+    await turn();
+    // The retry comes with the rows still waiting; once the file syncs, they are handed over.
     rmSync(brokenWal);
-    await vi.waitFor(() => expect(heard).toEqual([row.seq]), { timeout: 5_000 });
-    expect(journal.deliverable().map((e) => e.seq)).toEqual([row.seq]);
+    await vi.waitFor(() => expect(heard.at(-1)).toBe(more.at(-1)?.seq), { timeout: 5_000 });
+    expect(heard.length).toBe(256);
+    expect(journal.deliverable(0, 1000).map((e) => e.seq)).toEqual([row, ...more].map((e) => e.seq));
   });
 
   it('counts what an earlier run committed as durable at start (it flushes once, blocking, first)', () => {
