@@ -1,8 +1,9 @@
 /**
  * The read-to-decision step at several cache sizes: keyed hash, cache lookup
  * (credential, person, open session, entitlements), site-local time and the
- * pure engine, exactly as the access pipeline runs them before commanding a
- * door. Beside it, in the same run and on the same file, the bare indexed
+ * pure engine, and the sync-state read (cache.state(): version and age for
+ * the event, staleness for the decision), as the access pipeline runs them
+ * before commanding a door. Beside it, in the same run and on the same file, the bare indexed
  * better-sqlite3 lookup of one credential: the floor any SQLite-backed
  * decision stands on.
  *
@@ -85,6 +86,8 @@ export function measureDecide(people: number, samples: number): DecideFigures {
     const decideOnce = (i: number): void => {
       const p = order[i]!;
       const lookup = hasher.lookupOf(p.kind, p.value);
+      // The pipeline reads the sync state on every read too (version, age, staleness for the event).
+      if (cache.state().version < 0) throw new Error('unreachable');
       const local = siteLocalTime(at, 'Europe/London');
       const d = decide({
         at,
