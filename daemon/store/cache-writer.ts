@@ -98,9 +98,10 @@ const GENERATION_TABLES = ['cache_entitlements', 'cache_credentials', 'cache_peo
 const SQLITE_FULL_SYNC = 2;
 /**
  * How often a checkpoint is asked for while bulk work runs. Often: each
- * checkpoint also fsyncs the WAL, so a decision committing its journal row
- * (synchronous FULL, on the daemon's connection) has little unsynced staging
- * data to flush with it.
+ * checkpoint also fsyncs the WAL, so the WAL flusher's sync that makes the
+ * journal's newest events durable (wal-flusher.ts) has little unsynced
+ * staging data to write with it. (Every 50 ms was tried: it did not bring
+ * the apply's loop stalls under 10 ms either; docs/benchmark-analysis.md.)
  */
 const CHECKPOINT_EVERY_MS = 5;
 /** Rows one DELETE statement removes while a generation is collected. */
@@ -230,10 +231,11 @@ export class CacheWriter {
   }
 
   /**
-   * Run `fn` in one transaction whose commit is not fsynced. Only staging and
-   * garbage deletion use it: their rows are invisible until a swap, and the
-   * swap itself commits with the configured (FULL) durability, which also
-   * syncs everything written before it. WAL mode keeps the file consistent.
+   * Run `fn` in one transaction whose commit is not fsynced (a connection at
+   * FULL is relaxed to NORMAL for it; openDatabase's are NORMAL already).
+   * Only staging and garbage deletion use it: their rows are invisible until
+   * a swap, and a power cut that loses them loses the swap too (the old data
+   * stays in force). WAL mode keeps the file consistent.
    * IMMEDIATE, as every transaction here: with two writing connections (the
    * daemon's and the staging worker's) a transaction that reads before it
    * writes would otherwise get SQLITE_BUSY at once instead of waiting. On
