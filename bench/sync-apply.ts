@@ -1,12 +1,12 @@
 /**
  * How long a large snapshot takes to apply, and whether decisions stall
  * meanwhile. Run:  npx tsx bench/sync-apply.ts [--people 100000] [--chunk-kib 64] [--slice-ms 2]
- *                  [--no-checkpoint-worker]   (WAL checkpoints in the daemon's own connection, for comparison)
  *
  * 1. A generated data set is cut into signed chunks (scripts/cloud-sim).
  * 2. A database holding an older data set of the same size receives the chunks the way
  *    MQTT delivers them (one per event-loop turn) and applies them through
- *    the sync engine (staging on its worker thread), while the event loop's delay is measured
+ *    the sync engine (the staging worker builds the new generation's file,
+ *    the event loop swaps it in), while the event loop's delay is measured
  *    (perf_hooks.monitorEventLoopDelay at 1 ms resolution, and a 1 ms
  *    interval's longest gap) and a cache lookup runs every 2 ms, timed, as
  *    a decision would, and an event is appended to the journal ten times a
@@ -24,6 +24,7 @@ import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
 import { CloudKeyring } from '../daemon/cloud/signed-message.js';
+import { currentGenerationPath } from '../daemon/store/cache-files.js';
 import { CredentialCache } from '../daemon/store/cache.js';
 import { CredentialHasher } from '../daemon/store/credential-hash.js';
 import { openDatabase } from '../daemon/store/database.js';
@@ -40,7 +41,6 @@ const { values } = parseArgs({
     'chunk-kib': { type: 'string', default: '64' },
     'slice-ms': { type: 'string', default: '2' },
     seed: { type: 'string', default: '42' },
-    'no-checkpoint-worker': { type: 'boolean', default: false },
     'in-thread': { type: 'boolean', default: false },
     // The journal as it was before the WAL flusher: every commit fsynced on the event loop (for comparison).
     'full-sync': { type: 'boolean', default: false },
@@ -73,7 +73,7 @@ const dir = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 try {
   // --- the sync engine, with decisions running meanwhile --------------------
   const db = openDatabase(join(dir, 'sync.db'));
-  const cache = new CredentialCache(db, hasher, { checkpointWorker: values['no-checkpoint-worker'] !== true });
+  const cache = new CredentialCache(db, hasher);
   // The data in force before: as large as the new, so the background deletion of the replaced generation is measured too.
   console.log('putting the old data set in force (setup, not measured)...');
   const probeLookup = (() => {
@@ -178,7 +178,9 @@ try {
   await flusher.close();
   db.pragma('wal_checkpoint(TRUNCATE)');
   const syncDbBytes = statSync(join(dir, 'sync.db')).size;
+  const cacheFile = currentGenerationPath(db);
   db.close();
+  const cacheBytes = cacheFile === null ? 0 : statSync(cacheFile).size;
 
   // --- the same rows in one bulk transaction --------------------------------
   const rawDb = openDatabase(join(dir, 'raw.db'));
@@ -204,7 +206,7 @@ try {
     `median ${ms(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p99 ${ms(sorted[Math.floor(sorted.length * 0.99)] ?? 0)}, max ${ms(sorted.at(-1) ?? 0)}`;
   console.log(`  journal appends (on the loop) ${commitTimes.length}, ${quantiles(commitTimes)}`);
   console.log(`  durable (flushed) after      ${quantiles(durableAfter)}  (off the loop; an event is published after this)`);
-  console.log(`  database after               ${(syncDbBytes / 1048576).toFixed(1)} MiB`);
+  console.log(`  files after                  main ${(syncDbBytes / 1048576).toFixed(1)} MiB, cache generation ${(cacheBytes / 1048576).toFixed(1)} MiB`);
   console.log(`raw bulk insert of the same rows in one transaction:`);
   console.log(`  ${ms(rawMs)}, during which the event loop is blocked (a ${ms(rawMs)} stall)`);
   if (values.json !== undefined) {

@@ -1,23 +1,25 @@
 /**
- * Every write to the offline cache: staging a snapshot in a generation of its
- * own, swapping it in, applying a delta to the generation in force, and
- * deleting generations nobody uses any more.
+ * Every write to the cache tables of one connection: staging a generation,
+ * putting a staged generation in force within its file, applying a delta
+ * to the generation in force, deleting generations nobody uses any more.
  *
- * The swap is one UPDATE of sync_state.gen in one short transaction, so a
- * decision sees the old data or the new, never a mix, and a crash at any
- * moment before that commit leaves the old data in force. No DDL runs at a
- * swap, so every prepared statement (here, in cache.ts and elsewhere) stays
- * valid.
+ * Two connections use it. The daemon's, whose cache is the attached
+ * generation file (cache-files.ts): deltas, and for an in-memory store (or
+ * a small data set, applySnapshot) generations staged beside the one in
+ * force and put in force by one UPDATE of sync_state.gen, so a decision
+ * sees the old data or the new, never a mix. And the staging worker's
+ * connection to a generation file it builds (sync/generation-build.ts),
+ * which stages the one generation of that file.
  *
  * Methods here are synchronous and bounded by what the caller hands them.
- * Staging is split in two: prepare (validate, hash, encode: CPU only, no
- * lock) and insert (rows ready to go, in short transactions), so whoever
- * stages (sync/snapshot-stager.ts, on the staging worker or on the event
- * loop) holds SQLite's write lock only for the inserts themselves.
+ * Staging is split in two: prepare (validate, hash, encode: CPU only) and
+ * insert (rows ready to go), so the in-thread stager can slice the inserts
+ * between turns of the event loop.
  */
-import { Checkpointer } from './checkpointer.js';
+import { existsSync } from 'node:fs';
+import { GENERATION_TABLES } from './cache-schema.js';
+import { generationsOnDisk, isMemory, pointedGeneration } from './cache-files.js';
 import type { Db } from './database.js';
-import { writeGateOf } from './write-priority.js';
 import { BleKeyVault } from './ble-key-vault.js';
 import { CredentialFormatError, parseBleKey, type CredentialHasher } from './credential-hash.js';
 import type { CredentialRecord, DoorRecord, EntitlementRecord, PersonRecord, ScheduleRecord, SiteSettings } from '../sync/dataset.js';
@@ -48,38 +50,9 @@ export interface Activation {
   readonly issuedAt: number | null;
 }
 
-/**
- * A batch of the staging worker was rolled back, not committed, because the
- * daemon's connection wants to write (write-priority.ts): the daemon gets
- * the lock at once instead of waiting for the commit. Whoever ran the batch
- * does it again.
- */
-export class PreemptedError extends Error {
-  override readonly name = 'PreemptedError';
-}
-
 /** A delta that does not fit the cache in force: the copies have diverged. */
 export class DeltaConflictError extends Error {
   override readonly name = 'DeltaConflictError';
-}
-
-export interface CacheWriterOptions {
-  /** A checkpoint on the worker thread failed (logged by the caller; the next commit in this connection checkpoints anyway). */
-  readonly onCheckpointError?: (message: string) => void;
-  /** Run WAL checkpoints on a worker during bulk work (default). Off: this connection checkpoints as usual. */
-  readonly checkpointWorker?: boolean;
-  /** The staging worker's connection: each batch() goes through the daemon's write gate (write-priority.ts). */
-  readonly gate?: BatchGate;
-}
-
-/** What a batch() passes through on the staging worker's connection (write-priority.ts WriteGate). */
-export interface BatchGate {
-  /** Whether the daemon wants to write: the batch in hand is rolled back. */
-  readonly wanted: boolean;
-  /** Before BEGIN: may wait while the daemon writes. */
-  enter(): void;
-  /** After COMMIT or ROLLBACK. */
-  leave(): void;
 }
 
 /** The table a prepared row goes into. */
@@ -92,50 +65,18 @@ export const newStageCounts = (): StageCounts => ({ people: 0, credentials: 0, e
 
 const instant = (iso: string | null): number | null => (iso === null ? null : Date.parse(iso));
 
-/** Cache tables, children before parents: the order rows of one generation can be deleted in. */
-const GENERATION_TABLES = ['cache_entitlements', 'cache_credentials', 'cache_people', 'cache_settings', 'cache_doors', 'cache_schedules'] as const;
-
-const SQLITE_FULL_SYNC = 2;
-/**
- * How often a checkpoint is asked for while bulk work runs. Often: each
- * checkpoint also fsyncs the WAL, so the WAL flusher's sync that makes the
- * journal's newest events durable (wal-flusher.ts) has little unsynced
- * staging data to write with it. (Every 50 ms was tried: it did not bring
- * the apply's loop stalls under 10 ms either; docs/benchmark-analysis.md.)
- */
-const CHECKPOINT_EVERY_MS = 5;
 /** Rows one DELETE statement removes while a generation is collected. */
 const DELETE_BATCH_ROWS = 64;
-/** SQLite page cache while bulk work runs (the default is 2 MiB). */
-export const BULK_CACHE_KIB = 64 * 1024;
-
 export class CacheWriter {
   readonly #db: Db;
   readonly #hasher: CredentialHasher;
   readonly #vault: BleKeyVault;
-  readonly #synchronous: number;
-  readonly #autocheckpoint: number;
-  readonly #cacheSize: number;
-  readonly #onCheckpointError: (message: string) => void;
-  readonly #checkpointWorker: boolean;
-  readonly #gate: BatchGate | null;
   readonly #s;
-  #checkpointer: Checkpointer | null = null;
-  #checkpointTimer: NodeJS.Timeout | null = null;
-  #bulk = false;
-  /** Workers still closing: a caller about to close the database waits for them (settled()). */
-  readonly #closing = new Set<Promise<void>>();
 
-  constructor(db: Db, hasher: CredentialHasher, options: CacheWriterOptions = {}) {
+  constructor(db: Db, hasher: CredentialHasher) {
     this.#db = db;
     this.#hasher = hasher;
     this.#vault = new BleKeyVault(hasher);
-    this.#onCheckpointError = options.onCheckpointError ?? (() => undefined);
-    this.#checkpointWorker = options.checkpointWorker ?? true;
-    this.#gate = options.gate ?? null;
-    this.#synchronous = Number(db.pragma('synchronous', { simple: true }));
-    this.#autocheckpoint = Number(db.pragma('wal_autocheckpoint', { simple: true }));
-    this.#cacheSize = Number(db.pragma('cache_size', { simple: true }));
     // Settings are one row per generation: staging and deltas both replace it.
     const settings = db.prepare(
       `INSERT OR REPLACE INTO cache_settings (gen, visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration)
@@ -221,109 +162,36 @@ export class CacheWriter {
 
   /**
    * A fresh generation number for staging: above every generation that holds
-   * a row, so rows a crashed or abandoned apply left behind never mix with a
-   * new one, and above every generation `reserved` (being staged, perhaps
-   * still without rows). Nothing is written: a snapshot that is rejected
-   * leaves the database as it found it once its rows are collected.
+   * a row or has a file (the one in force included), so what a crashed or
+   * abandoned apply left behind never mixes with a new one, and above every
+   * generation `reserved` (being staged, perhaps still without rows). Nothing
+   * is written: a snapshot that is rejected leaves the store as it found it
+   * once its garbage is collected.
    */
   allocateGeneration(reserved: Iterable<number> = []): number {
-    return Math.max(this.#s.highestGen.get()?.gen ?? 0, ...reserved) + 1;
+    const files = isMemory(this.#db.name) ? [] : [pointedGeneration(this.#db) ?? 0, ...generationsOnDisk(this.#db.name)];
+    return Math.max(this.#s.highestGen.get()?.gen ?? 0, ...files, ...reserved) + 1;
   }
 
   /**
-   * Run `fn` in one transaction whose commit is not fsynced (a connection at
-   * FULL is relaxed to NORMAL for it; openDatabase's are NORMAL already).
-   * Only staging and garbage deletion use it: their rows are invisible until
-   * a swap, and a power cut that loses them loses the swap too (the old data
-   * stays in force). WAL mode keeps the file consistent.
-   * IMMEDIATE, as every transaction here: with two writing connections (the
-   * daemon's and the staging worker's) a transaction that reads before it
-   * writes would otherwise get SQLITE_BUSY at once instead of waiting. On
-   * the staging worker's connection it goes through the daemon's write gate,
-   * and throws PreemptedError (rolled back) when the daemon wants to write
-   * by the time `fn` is done.
+   * Run `fn` in one transaction (IMMEDIATE: the write lock is taken at
+   * BEGIN, so a transaction that reads before it writes never meets
+   * SQLITE_BUSY half-way). Staging rows are invisible until their generation
+   * is put in force, and garbage deletion touches none in force, so neither
+   * needs its commit fsynced: the connection's NORMAL is enough.
    */
   batch<T>(fn: () => T): T {
-    const relax = this.#synchronous >= SQLITE_FULL_SYNC;
-    if (relax) this.#db.pragma('synchronous = NORMAL');
-    const gate = this.#gate;
-    gate?.enter();
-    try {
-      return this.#db
-        .transaction(() => {
-          const result = fn();
-          if (gate?.wanted === true) throw new PreemptedError('the daemon wants to write');
-          return result;
-        })
-        .immediate();
-    } finally {
-      this.#gate?.leave();
-      if (relax) this.#db.pragma(`synchronous = ${this.#synchronous}`);
-    }
+    return this.#db.transaction(fn).immediate();
   }
 
   /**
-   * Bulk work starts (true) or ends (false): while it runs, WAL checkpoints
-   * happen on a worker thread instead of in this connection's commits (see
-   * checkpointer.ts; not for an in-memory database), whoever writes the rows
-   * (this connection or the staging worker's), and the page cache is larger.
+   * What a staging worker needs to build generation files for this store:
+   * the main file (their names derive from it) and the site key for its own
+   * hasher. Null for an in-memory store (no other thread can reach it).
    */
-  bulk(on: boolean): Promise<void> {
-    if (on === this.#bulk) return Promise.resolve();
-    this.#bulk = on;
-    if (on) {
-      // Staging writes into, and collection deletes from, indexes of the size of the whole cache: a
-      // page cache that holds them saves a read per row.
-      this.#db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
-      if (!this.#checkpointWorker) return Promise.resolve();
-      const checkpointer = Checkpointer.start(this.#db.name, this.#onCheckpointError);
-      if (checkpointer === null) return Promise.resolve();
-      this.#checkpointer = checkpointer;
-      this.#db.pragma('wal_autocheckpoint = 0');
-      this.#checkpointTimer = setInterval(() => checkpointer.request(), CHECKPOINT_EVERY_MS);
-      this.#checkpointTimer.unref();
-      return Promise.resolve();
-    }
-    const checkpointer = this.#checkpointer;
-    this.#checkpointer = null;
-    if (this.#checkpointTimer !== null) clearInterval(this.#checkpointTimer);
-    this.#checkpointTimer = null;
-    if (this.#db.open) {
-      this.#db.pragma(`wal_autocheckpoint = ${this.#autocheckpoint}`);
-      this.#db.pragma(`cache_size = ${this.#cacheSize}`);
-    }
-    if (checkpointer === null) return Promise.resolve();
-    const closing = checkpointer.close().finally(() => this.#closing.delete(closing));
-    this.#closing.add(closing);
-    return closing;
-  }
-
-  /**
-   * Sync what bulk work wrote, on the checkpoint worker: the swap that
-   * follows then commits (and fsyncs) only its own few pages on the event
-   * loop. Nothing to do outside bulk work.
-   */
-  async flush(): Promise<void> {
-    await this.#checkpointer?.checkpoint();
-  }
-
-  /** Resolves once no checkpoint worker is running or closing. */
-  async settled(): Promise<void> {
-    await this.bulk(false);
-    await Promise.all([...this.#closing]);
-  }
-
-  /**
-   * What a staging worker needs: the database file, the site key for its own
-   * hasher, and the gate this connection's writes go through
-   * (write-priority.ts). Null for an in-memory database (no other connection
-   * can reach it) and for a connection not opened by openDatabase() (it does
-   * not announce its writes).
-   */
-  workerSetup(): { readonly path: string; readonly siteKey: Buffer; readonly writeGate: SharedArrayBuffer } | null {
-    const writeGate = writeGateOf(this.#db);
-    if (this.#db.memory || writeGate === null) return null;
-    return { path: this.#db.name, siteKey: this.#hasher.exportKey(), writeGate };
+  workerSetup(): { readonly mainPath: string; readonly siteKey: Buffer } | null {
+    if (isMemory(this.#db.name) || !existsSync(this.#db.name)) return null;
+    return { mainPath: this.#db.name, siteKey: this.#hasher.exportKey() };
   }
 
   /** Insert one person with credentials and entitlements into a generation (inside batch()). */
@@ -495,8 +363,7 @@ export class CacheWriter {
    * Delete rows of one unused generation, children first, a few dozen at a
    * time until `spent()` says the stretch is over, in one transaction.
    * Returns how many were deleted; 0 once the generation is gone. Refuses the
-   * generation in force (checked inside the transaction: a staging worker's
-   * connection sees a swap the daemon's just committed).
+   * generation in force (checked inside the transaction).
    */
   deleteGenerationRows(gen: number, spent: () => boolean): number {
     return this.batch(() => {

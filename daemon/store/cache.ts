@@ -1,16 +1,18 @@
 /**
  * The offline cache as the access path reads it: people, credentials and
- * entitlements of the generation in force (sync_state.gen), and the sync
- * facts (version, last successful sync) every decision is stamped with.
+ * entitlements of the generation in force (the attached generation file,
+ * cache-files.ts, and within it sync_state.gen), and the sync facts
+ * (version, last successful sync) every decision is stamped with.
  *
  * Writes live in cache-writer.ts. applySnapshot here is the one-transaction
- * form for small data sets; the sync engine stages large snapshots in batches
- * and swaps them in with the same writer.
+ * form for small data sets; the sync engine has large snapshots built in a
+ * file of their own by the staging worker and swaps the file in.
  */
+import { isCacheAttached } from './cache-files.js';
 import { StoreError, type Db } from './database.js';
 import type { CredentialHasher } from './credential-hash.js';
 import { BleKeyVault } from './ble-key-vault.js';
-import { CacheWriter, newStageCounts, type CacheWriterOptions, type RejectedCredential, type SyncSource } from './cache-writer.js';
+import { CacheWriter, newStageCounts, type RejectedCredential, type SyncSource } from './cache-writer.js';
 import type { Dataset, SiteSettings } from '../sync/dataset.js';
 import type {
   Candidate,
@@ -239,20 +241,44 @@ export const CANDIDATES_SQL = `
         LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
         WHERE st.id = 1`;
 
+/**
+ * Active cards and keypad codes of the generation in force that belong to
+ * more than one person, through any connection that sees the cache tables
+ * unqualified (the daemon's, or the staging worker's to the file in force).
+ */
+export function credentialConflicts(db: Db): CredentialConflict[] {
+  const rows = db
+    .prepare<[], { lookup: Buffer; kinds: string; people: string; credentials: string }>(
+      `SELECT c.lookup, group_concat(DISTINCT c.kind) AS kinds, group_concat(DISTINCT c.person_id) AS people,
+              group_concat(c.id) AS credentials
+       FROM sync_state st JOIN cache_credentials c ON c.gen = st.gen
+       WHERE st.id = 1 AND c.status = 'active' AND c.kind IN ('card', 'pin', 'visitor_code')
+       GROUP BY c.lookup HAVING count(DISTINCT c.person_id) > 1
+       ORDER BY c.lookup`,
+    )
+    .all();
+  return rows.map((r) => ({
+    namespace: r.kinds.split(',').includes('card') ? 'card' : 'code',
+    fingerprint: r.lookup.subarray(0, 4).toString('hex'),
+    personIds: r.people.split(',').sort(),
+    credentialIds: r.credentials.split(',').sort(),
+  }));
+}
+
 export class CredentialCache {
   readonly writer: CacheWriter;
+  /** The daemon's connection, with the cache attached. */
+  readonly db: Db;
   readonly #db: Db;
   readonly #stmts;
   readonly #vault: BleKeyVault;
 
-  constructor(db: Db, hasher: CredentialHasher, writerOptions: CacheWriterOptions = {}) {
+  constructor(db: Db, hasher: CredentialHasher) {
+    this.db = db;
     this.#db = db;
     this.#vault = new BleKeyVault(hasher);
-    if (db.prepare(`SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'sync_state'`).get() === undefined) {
-      // Only a file written by a development build, before migration 2 took its released form, looks like this.
-      throw new StoreError(`${db.name} has no sync_state table: it was created by a development build of Gatehouse. Move it away; the seed file or the next sync fills a new one.`);
-    }
-    this.writer = new CacheWriter(db, hasher, writerOptions);
+    if (!isCacheAttached(db)) throw new StoreError(`${db.name} has no cache attached: open it with openDatabase()`);
+    this.writer = new CacheWriter(db, hasher);
     // Every query names the generation through sync_state, so a swap (one
     // UPDATE of sync_state.gen) switches them all at once.
     this.#stmts = {
@@ -262,13 +288,6 @@ export class CredentialCache {
       ),
       byEmail: db.prepare<[Buffer], { id: string }>(`
         SELECT p.id FROM sync_state st JOIN cache_people p ON p.gen = st.gen AND p.email_lookup = ? WHERE st.id = 1`),
-      conflicts: db.prepare<[], { lookup: Buffer; kinds: string; people: string; credentials: string }>(`
-        SELECT c.lookup, group_concat(DISTINCT c.kind) AS kinds, group_concat(DISTINCT c.person_id) AS people,
-               group_concat(c.id) AS credentials
-        FROM sync_state st JOIN cache_credentials c ON c.gen = st.gen
-        WHERE st.id = 1 AND c.status = 'active' AND c.kind IN ('card', 'pin', 'visitor_code')
-        GROUP BY c.lookup HAVING count(DISTINCT c.person_id) > 1
-        ORDER BY c.lookup`),
       bleKeys: db.prepare<[Buffer], { person_id: string; secret: Buffer | null }>(`
         SELECT c.person_id, c.secret FROM sync_state st
         JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = ? AND c.kind = 'ble_key'
@@ -323,12 +342,7 @@ export class CredentialCache {
    * engine refuses them to everyone (ambiguous_credential); this says which.
    */
   conflicts(): CredentialConflict[] {
-    return this.#stmts.conflicts.all().map((r) => ({
-      namespace: r.kinds.split(',').includes('card') ? 'card' : 'code',
-      fingerprint: r.lookup.subarray(0, 4).toString('hex'),
-      personIds: r.people.split(',').sort(),
-      credentialIds: r.credentials.split(',').sort(),
-    }));
+    return credentialConflicts(this.#db);
   }
 
   /** The candidate of rows [from, to), which share one credential (and so one person). */

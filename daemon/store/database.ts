@@ -12,8 +12,8 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../runtime/logger.js';
-import { migrations } from './migrations.js';
-import { announceWrites } from './write-priority.js';
+import { attachCache } from './cache-files.js';
+import { migrations, type Migration } from './migrations.js';
 
 export type Db = Database.Database;
 
@@ -40,9 +40,13 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
   mkdirSync(dirname(path), { recursive: true, mode: 0o750 });
   let movedTo: string | null = null;
   try {
-    return openChecked(path, () => {
-      movedTo = moveAside(path, (options.now ?? Date.now)());
-    });
+    return openChecked(
+      path,
+      () => {
+        movedTo = moveAside(path, (options.now ?? Date.now)());
+      },
+      options,
+    );
   } catch (error) {
     if (movedTo === null) throw error;
     options.logger?.error(
@@ -50,12 +54,12 @@ export function openDatabase(path: string, options: OpenDatabaseOptions = {}): D
       'the database file is corrupt: moved aside, starting on a fresh store (filled from the seed file or the next snapshot)',
     );
     options.onMovedAside?.(movedTo);
-    return openChecked(path);
+    return openChecked(path, undefined, options);
   }
 }
 
 /** Opens, checks and migrates; on damage calls `onCorrupt` while the file is still open (closing would delete its WAL). */
-function openChecked(path: string, onCorrupt?: () => void): Db {
+function openChecked(path: string, onCorrupt?: () => void, options: OpenDatabaseOptions = {}): Db {
   const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
@@ -75,8 +79,8 @@ function openChecked(path: string, onCorrupt?: () => void): Db {
       throw new DatabaseCorruptError(`quick_check found damage: ${problems.map((p) => p.quick_check).join('; ')}`);
     }
     migrate(db);
-    // A staging worker may write to this file too: this connection's writes go first (write-priority.ts).
-    announceWrites(db);
+    // The cache: the generation file the main file names (an in-memory store got its own in migration 10).
+    attachCache(db, options);
   } catch (error) {
     if (onCorrupt !== undefined && isCorruption(error)) onCorrupt();
     db.close();
@@ -139,7 +143,9 @@ function migrate(db: Db): void {
     );
   }
   for (let version = current; version < migrations.length; version++) {
-    const sql = migrations[version] as string;
+    const migration = migrations[version] as Migration;
+    const sql = typeof migration === 'string' ? migration : migration.sql;
+    if (typeof migration !== 'string') migration.before(db);
     db.transaction(() => {
       db.exec(sql);
       db.pragma(`user_version = ${version + 1}`);

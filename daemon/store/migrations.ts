@@ -1,12 +1,24 @@
 /**
- * Versioned schema migrations. Each entry moves the database from version
- * index to index + 1 inside one transaction; PRAGMA user_version records where
- * a file stands. Never edit a released migration: append a new one.
+ * Versioned schema migrations of the main file. Each entry moves the
+ * database from version index to index + 1 inside one transaction; PRAGMA
+ * user_version records where a file stands. Never edit a released
+ * migration: append a new one. An entry with a `before` step runs it first,
+ * outside the transaction (it may create files; it must be safe to run
+ * again if the process dies before the transaction commits).
  *
  * Credential values are never stored: `lookup` is HMAC-SHA-256(site key,
  * namespace + value), computed by store/credential-hash.ts.
+ *
+ * Since migration 10 the cache tables live in generation files of their own
+ * (cache-files.ts, cache-schema.ts); migrations 2, 4 and 8 still create them
+ * here first, for a file that is upgraded from an older release.
  */
-export const migrations: readonly string[] = [
+import { moveCacheOutOfMain } from './cache-files.js';
+import type { Db } from './database.js';
+
+export type Migration = string | { readonly before: (db: Db) => void; readonly sql: string };
+
+export const migrations: readonly Migration[] = [
   /* 1: the offline cache, check-in sessions and the event journal */ `
   CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
@@ -432,4 +444,29 @@ export const migrations: readonly string[] = [
   CREATE INDEX checkin_sessions_by_entitlement_end ON checkin_sessions (entitlement_id, coalesce(closed_at, 9007199254740991), opened_at, closed_at)
     WHERE entitlement_id IS NOT NULL;
   `,
+  {
+    /* 10: the cache moves to generation files of its own (cache-files.ts) */
+    before: moveCacheOutOfMain,
+    sql: `
+  -- The generation in force was copied into its own file (and attached as
+  -- "cache") by the step before this one; the main file names that file and
+  -- drops its own copy. Staged or abandoned generations go with the tables.
+  INSERT INTO main.meta (key, value) SELECT 'generation_in_force', CAST(gen AS TEXT) FROM main.sync_state WHERE id = 1
+    ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+  DROP VIEW main.people;
+  DROP VIEW main.credentials;
+  DROP VIEW main.entitlements;
+  DROP VIEW main.site_settings;
+  DROP VIEW main.synced_doors;
+  DROP VIEW main.synced_schedules;
+  -- Children first: dropping a parent while they exist would cascade into them.
+  DROP TABLE main.cache_entitlements;
+  DROP TABLE main.cache_credentials;
+  DROP TABLE main.cache_people;
+  DROP TABLE main.cache_settings;
+  DROP TABLE main.cache_doors;
+  DROP TABLE main.cache_schedules;
+  DROP TABLE main.sync_state;
+  `,
+  },
 ];

@@ -1,28 +1,29 @@
 /**
  * Deletes cache generations nobody uses any more (the one a swap replaced,
  * a snapshot abandoned half-way, what a crash left behind) in the
- * background: one transaction of deletions per stretch of its pace, pausing
- * between stretches (on the staging worker: giving way to the daemon's own
- * writes; on the event loop: for a turn of the loop). The generation in
- * force and the ones being staged are never touched. GenerationCollector
- * runs passes, one at a time, on whichever side does the work.
+ * background: generation files other than the one in force (an unlink each,
+ * off the event loop), and generations staged inside the file in force (the
+ * in-memory store's way, and applySnapshot's) one transaction of deletions
+ * per slice of the event loop. The generation in force and the ones being
+ * staged are never touched. GenerationCollector runs passes, one at a time.
  */
 import type { Logger } from '../runtime/logger.js';
-import { PreemptedError, type CacheWriter } from '../store/cache-writer.js';
+import { generationsOnDisk, pointedGeneration, removeGenerationFile } from '../store/cache-files.js';
+import type { CacheWriter } from '../store/cache-writer.js';
+import type { Db } from '../store/database.js';
 import { AbortedError, type Pace } from './cooperative.js';
 
-/** What one pass removed. */
+/** What one pass removed: a generation's rows inside the file in force, or its whole file. */
 export interface Removed {
   readonly gen: number;
-  readonly removed: number;
+  /** Rows deleted; null when its file was removed. */
+  readonly removed: number | null;
 }
 
 export interface CollectorOptions {
   /** One pass over what is garbage now (removeGarbage(), here or on the staging worker). */
   readonly pass: () => Promise<readonly Removed[]>;
   readonly isStopped: () => boolean;
-  /** Called when a run starts or ends (bulk mode follows it). */
-  readonly onRunningChange: () => void;
   readonly logger: Logger;
 }
 
@@ -56,9 +57,7 @@ export class GenerationCollector {
       })
       .finally(() => {
         this.#run = null;
-        this.#o.onRunningChange();
       });
-    this.#o.onRunningChange();
   }
 
   async #collect(): Promise<void> {
@@ -82,18 +81,27 @@ export async function removeGarbage(writer: CacheWriter, live: () => ReadonlySet
     for (;;) {
       await pace.pause();
       if (live().has(gen)) break;
-      let n: number;
-      try {
-        n = writer.deleteGenerationRows(gen, () => pace.spent);
-      } catch (error) {
-        // Rolled back for the daemon's write: again, after it.
-        if (error instanceof PreemptedError) continue;
-        throw error;
-      }
+      const n = writer.deleteGenerationRows(gen, () => pace.spent);
       removed += n;
       if (n === 0) break;
     }
     done.push({ gen, removed });
+  }
+  return done;
+}
+
+/**
+ * Generation files of a store that are neither in force nor being built:
+ * the one a swap replaced, a build that was abandoned or that a crash
+ * interrupted. Each goes with an unlink on the thread pool.
+ */
+export async function removeGarbageFiles(db: Db, live: () => ReadonlySet<number>): Promise<Removed[]> {
+  const done: Removed[] = [];
+  for (const gen of generationsOnDisk(db.name)) {
+    // Read again for every file: a swap may have happened while the last one was removed.
+    if (gen === pointedGeneration(db) || live().has(gen)) continue;
+    await removeGenerationFile(db.name, gen);
+    done.push({ gen, removed: null });
   }
   return done;
 }

@@ -1,14 +1,19 @@
 /**
- * Who does the heavy half of a sync for the engine: staging parts of a data
- * set, deleting unused generations, scanning for shared credentials.
- * Normally the staging worker (staging-worker.ts), off the event loop; for an
- * in-memory database, which no other connection can open, this module's
- * InThreadStager does the same work on the event loop in slices.
+ * Who does the heavy half of a sync for the engine: staging the parts of a
+ * data set into a new generation, finishing it, putting it in force, and
+ * scanning for shared credentials.
+ *
+ * Normally the staging worker (staging-worker.ts): off the event loop, a
+ * file per generation, swapped in by ATTACH. For an in-memory store, which
+ * no other thread can open, this module's InThreadStager stages on the
+ * event loop in slices, beside the generation in force in the same
+ * database, and puts it in force by one UPDATE of sync_state.gen.
  */
 import type { Logger } from '../runtime/logger.js';
+import type { Activation } from '../store/cache-writer.js';
 import type { CredentialCache, CredentialConflict } from '../store/cache.js';
 import { Slicer } from './cooperative.js';
-import { GenerationCollector, removeGarbage } from './generation-collector.js';
+import type { SiteSettings } from './dataset.js';
 import { stagePartText, type StagePartRequest, type StagePartResult } from './snapshot-stager.js';
 
 export interface Stager {
@@ -18,12 +23,12 @@ export interface Stager {
    * the stager failed (not for an invalid part: that is a result).
    */
   stage(request: StagePartRequest): Promise<StagePartResult>;
-  /** Delete unused generations in the background (again, if a run is going on). */
-  collect(): void;
-  /** Whether a collection runs. */
-  readonly collecting: boolean;
-  /** Resolves once no collection runs. */
-  settled(): Promise<void>;
+  /** Every part is staged: finish the generation (settings, sync state, indexes, sync to disk) without putting it in force. */
+  seal(gen: number, activation: Activation, defaultSettings: SiteSettings): Promise<void>;
+  /** Put a sealed generation in force: synchronous, short, old or new for every reader. */
+  putInForce(gen: number, activation: Activation, defaultSettings: SiteSettings): void;
+  /** Give a generation up; what it staged is garbage for the collector. */
+  discard(gen: number): Promise<void>;
   /** Credentials held by several people in the data in force. */
   conflicts(): Promise<CredentialConflict[]>;
   /** Work in hand stops at its next pause (AbortedError); resolves when it has. */
@@ -32,59 +37,48 @@ export interface Stager {
 
 export interface StagerOptions {
   readonly cache: CredentialCache;
-  /** Generations being staged, which collection must leave alone. */
+  /** Generations being staged: never collected, never allocated again. */
   readonly live: () => ReadonlySet<number>;
   readonly isStopped: () => boolean;
-  /** A collection started or ended. */
-  readonly onRunningChange: () => void;
   readonly logger: Logger;
 }
 
 export class InThreadStager implements Stager {
   readonly #o: StagerOptions;
   readonly #sliceMs: number;
-  readonly #collector: GenerationCollector;
   /** One part at a time: the next one's settings check must see the last one's rows. */
   #staging: Promise<unknown> = Promise.resolve();
 
   constructor(options: StagerOptions & { readonly sliceMs: number }) {
     this.#o = options;
     this.#sliceMs = options.sliceMs;
-    this.#collector = new GenerationCollector({
-      pass: () => removeGarbage(options.cache.writer, options.live, this.#slicer()),
-      isStopped: options.isStopped,
-      onRunningChange: options.onRunningChange,
-      logger: options.logger,
-    });
   }
 
   stage(request: StagePartRequest): Promise<StagePartResult> {
-    const staged = this.#staging.then(() => stagePartText(this.#o.cache.writer, request, this.#slicer()));
+    const staged = this.#staging.then(() => stagePartText(this.#o.cache.writer, request, new Slicer(this.#sliceMs, this.#o.isStopped)));
     this.#staging = staged.catch(() => undefined);
     return staged;
   }
 
-  collect(): void {
-    this.#collector.collect();
+  /** The rows are in the database already; putInForce() does the rest in its one transaction. */
+  seal(): Promise<void> {
+    return Promise.resolve();
   }
 
-  get collecting(): boolean {
-    return this.#collector.running;
+  putInForce(gen: number, activation: Activation, defaultSettings: SiteSettings): void {
+    this.#o.cache.writer.activate(gen, activation, defaultSettings);
   }
 
-  settled(): Promise<void> {
-    return this.#collector.settled();
+  /** Its rows are garbage of the database in force: the engine's collector deletes them. */
+  discard(): Promise<void> {
+    return Promise.resolve();
   }
 
   conflicts(): Promise<CredentialConflict[]> {
     return Promise.resolve(this.#o.cache.conflicts());
   }
 
-  close(): Promise<void> {
-    return this.#collector.settled();
-  }
-
-  #slicer(): Slicer {
-    return new Slicer(this.#sliceMs, this.#o.isStopped);
+  async close(): Promise<void> {
+    await this.#staging;
   }
 }

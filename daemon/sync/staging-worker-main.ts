@@ -1,73 +1,46 @@
 /**
- * The staging worker's thread (see staging-worker.ts): its own connection to
- * the daemon's database, its own hasher, and the requests the daemon sends.
- *
- * Its writes give way to the daemon's (store/write-priority.ts): a write
- * transaction here ends at the next row once the daemon wants to write, or
- * after WRITE_MS of work, and none begins while the daemon writes.
- * Preparing rows (parse, validate, hash) takes no lock and runs straight
- * through.
+ * The staging worker's thread (see staging-worker.ts): its own hasher, the
+ * generation files it is building (generation-build.ts), one connection
+ * each, and the requests the daemon sends. It never opens the daemon's
+ * main file: the files it builds are its own until they are put in force,
+ * and the conflict scan reads the file in force read-only.
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { CredentialCache } from '../store/cache.js';
-import { BULK_CACHE_KIB } from '../store/cache-writer.js';
+import { credentialConflicts } from '../store/cache.js';
 import { CredentialHasher } from '../store/credential-hash.js';
-import { WriteGate } from '../store/write-priority.js';
 import { AbortedError, type Pace } from './cooperative.js';
-import { removeGarbage } from './generation-collector.js';
+import { GenerationBuild } from './generation-build.js';
 import { StageQueue } from './stage-queue.js';
 import type { StagingReply, StagingRequest, StagingWorkerData } from './staging-worker.js';
 
 /**
- * Longest stretch of inserts in one write transaction. A daemon write that
- * comes during the stretch has it rolled back at the next row, but one that
- * comes during its commit waits for the commit, which writes every page the
- * stretch touched (credential lookups are keyed hashes: almost a page per
- * row). Longer stretches would not make that cheaper per row.
+ * Longest stretch of inserts before the thread looks at its messages (a
+ * close, a discard). Nothing else waits for it: the daemon's connection
+ * shares no lock with a file being built.
  */
-const STAGE_MS = 4;
-/** Longest stretch of deletions in one write transaction: nothing waits for them, the daemon's writes should not either. */
-const COLLECT_MS = 2;
+const STRETCH_MS = 50;
 
 const port = parentPort;
 if (port === null) throw new Error('staging-worker-main.ts runs as a worker thread');
 const data = workerData as StagingWorkerData;
-
-const db = new Database(data.path, { fileMustExist: true });
-db.pragma('busy_timeout = 5000');
-db.pragma('foreign_keys = ON');
-// Staged rows need no fsync of their own: a power cut before they reach the
-// disk loses the swap with them (the old data stays in force, and a new
-// snapshot is requested); the WAL flusher and checkpoints sync them soon anyway.
-db.pragma('synchronous = NORMAL');
-// During bulk work the daemon's checkpoint worker (store/checkpointer.ts) checkpoints; a commit here must not.
-db.pragma('wal_autocheckpoint = 0');
-db.pragma(`cache_size = ${-BULK_CACHE_KIB}`);
-const gate = new WriteGate(data.writeGate);
-const cache = new CredentialCache(db, new CredentialHasher(Buffer.from(data.siteKey)), { gate });
+const hasher = new CredentialHasher(Buffer.from(data.siteKey));
 
 let closing = false;
-let live: ReadonlySet<number> = new Set();
-const inFlight = new Set<Promise<void>>();
+const builds = new Map<number, GenerationBuild>();
+/** Generations sealed or discarded: a late request for one never starts its file again. */
+const ended = new Set<number>();
 
-/** Short write transactions (see the header; the gate in batch() makes them give way to the daemon's writes). */
-class WritePace implements Pace {
-  readonly #budgetMs: number;
+class StretchPace implements Pace {
   #start = 0;
 
-  constructor(budgetMs: number) {
-    this.#budgetMs = budgetMs;
-  }
-
   get spent(): boolean {
-    return gate.wanted || performance.now() - this.#start >= this.#budgetMs;
+    return performance.now() - this.#start >= STRETCH_MS;
   }
 
   async pause(): Promise<void> {
-    // Other requests (and a close) get their turn between two transactions.
     await turn();
     if (closing) throw new AbortedError('stopped');
     this.#start = performance.now();
@@ -81,26 +54,72 @@ const failure = (id: number, error: unknown): StagingReply => ({
   error: error instanceof Error ? error.message : String(error),
   aborted: error instanceof AbortedError,
 });
+
+/** Where the generations whose first part came are to be built; the build starts when that part's turn comes. */
+const starts = new Map<number, string>();
+
+/** The build of a generation: started by its first part, found by the later ones; null once ended or never started. */
+function buildOf(gen: number): GenerationBuild | null {
+  const existing = builds.get(gen);
+  if (existing !== undefined) return existing;
+  const path = starts.get(gen);
+  if (path === undefined || ended.has(gen) || closing) return null;
+  starts.delete(gen);
+  const build = new GenerationBuild(path, gen, hasher);
+  builds.set(gen, build);
+  return build;
+}
+
 const stageQueue = new StageQueue({
-  writer: cache.writer,
-  pace: new WritePace(STAGE_MS),
+  writerFor: (gen) => buildOf(gen)?.writer ?? null,
+  pace: new StretchPace(),
   answer: (id, value) => reply({ id, ok: true, value }),
   fail: (id, error) => reply(failure(id, error)),
 });
 
-function handle(request: Exclude<StagingRequest, { op: 'close' | 'stage' }>): Promise<unknown> {
+function end(gen: number): GenerationBuild | undefined {
+  const build = builds.get(gen);
+  builds.delete(gen);
+  starts.delete(gen);
+  ended.add(gen);
+  return build;
+}
+
+async function handle(request: Exclude<StagingRequest, { op: 'close' | 'stage' }>): Promise<unknown> {
   switch (request.op) {
-    case 'collect':
-      return removeGarbage(cache.writer, () => live, new WritePace(COLLECT_MS));
-    case 'conflicts':
-      return Promise.resolve(cache.conflicts());
+    case 'seal': {
+      // Every part of the generation was answered before the engine asks for the seal; the queue may hold others'.
+      const build = builds.get(request.gen);
+      if (build === undefined) throw new Error(`generation ${request.gen} is not being built`);
+      end(request.gen);
+      try {
+        build.seal(request.activation, request.defaultSettings);
+      } finally {
+        build.discard();
+      }
+      return null;
+    }
+    case 'discard':
+      // Parts of it still queued fail with "not being built" instead of starting the file again.
+      end(request.gen)?.discard();
+      return null;
+    case 'conflicts': {
+      await turn();
+      const db = new Database(request.path, { readonly: true, fileMustExist: true });
+      try {
+        return credentialConflicts(db);
+      } finally {
+        db.close();
+      }
+    }
   }
 }
 
 async function shutDown(): Promise<void> {
   closing = true;
-  await Promise.all([...inFlight, stageQueue.idle()]);
-  db.close();
+  await stageQueue.idle();
+  // Unfinished builds are garbage; the daemon's collector removes their files.
+  for (const gen of [...builds.keys()]) end(gen)?.discard();
   port?.close();
 }
 
@@ -109,16 +128,13 @@ port.on('message', (request: StagingRequest) => {
     void shutDown();
     return;
   }
-  // The generations being staged, as the daemon knew them when it sent this: never collected.
-  if ('live' in request) live = new Set(request.live);
   if (request.op === 'stage') {
+    if (request.start && !ended.has(request.request.gen)) starts.set(request.request.gen, request.path);
     stageQueue.push(request.id, request.request);
     return;
   }
-  const task = handle(request).then(
+  handle(request).then(
     (value) => reply({ id: request.id, ok: true, value }),
     (error: unknown) => reply(failure(request.id, error)),
   );
-  inFlight.add(task);
-  void task.finally(() => inFlight.delete(task));
 });

@@ -1,45 +1,47 @@
 /**
  * The staging worker, seen from the daemon's thread: a worker thread
- * (staging-worker-main.ts) with its own connection to the same SQLite file
- * (WAL: the daemon's reads never wait for it), which parses, validates,
- * hashes and inserts snapshot parts into a staging generation, deletes
- * unused generations, and runs the conflict scan. Everything that costs
- * CPU or allocates much happens there; the event loop only verifies
- * envelopes, keeps the snapshot's state, and swaps a finished generation in
- * with one short transaction of its own.
+ * (staging-worker-main.ts) that builds each new cache generation in a file
+ * of its own (generation-build.ts): it parses, validates, hashes and
+ * inserts snapshot parts, then seals the file (indexes, sync state, fsync).
+ * It also runs the conflict scan over the file in force. Everything that
+ * costs CPU, allocates much or writes much happens there; the event loop
+ * only verifies envelopes, keeps the snapshot's state, and puts a sealed
+ * file in force (cache-files.ts swapTo: a durable pointer update and an
+ * ATTACH, a few ms).
  *
  * The site key travels to the thread in workerData, once, for its own
  * hasher; it is never logged.
  *
  * The thread starts with the first request and ends after it has been idle
- * for a while (its page cache is large while it works). When it fails (a
- * crash, an error it cannot answer), every request in flight is rejected
- * with StagingWorkerError, so the snapshot it was staging is abandoned with
- * the old data still in force, and the next request starts a new thread.
+ * for a while, never while a generation is being built (its connection
+ * holds the build's transaction). When it fails (a crash, an error it
+ * cannot answer), every request in flight is rejected with
+ * StagingWorkerError, so the snapshot it was building is abandoned with the
+ * old data still in force, and the next request starts a new thread.
  */
 import { once } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import type { Logger } from '../runtime/logger.js';
 import { startWorkerThread } from '../runtime/worker-thread.js';
-import { WriteGate } from '../store/write-priority.js';
+import { currentGenerationPath, generationPath, swapTo } from '../store/cache-files.js';
+import type { Activation } from '../store/cache-writer.js';
 import type { CredentialConflict } from '../store/cache.js';
 import { AbortedError } from './cooperative.js';
-import { GenerationCollector, type Removed } from './generation-collector.js';
+import type { SiteSettings } from './dataset.js';
 import type { StagePartRequest, StagePartResult } from './snapshot-stager.js';
 import type { Stager, StagerOptions } from './stager.js';
 
 /** What the thread gets at start. */
 export interface StagingWorkerData {
-  readonly path: string;
   readonly siteKey: Uint8Array;
-  /** The daemon's connection's write gate (store/write-priority.ts). */
-  readonly writeGate: SharedArrayBuffer;
 }
 
 export type StagingRequest =
-  | { readonly id: number; readonly op: 'stage'; readonly live: readonly number[]; readonly request: StagePartRequest }
-  | { readonly id: number; readonly op: 'collect'; readonly live: readonly number[] }
-  | { readonly id: number; readonly op: 'conflicts' }
+  /** The first part of a generation (`start`) starts its file at `path`; a later one finds it, or fails. */
+  | { readonly id: number; readonly op: 'stage'; readonly path: string; readonly start: boolean; readonly request: StagePartRequest }
+  | { readonly id: number; readonly op: 'seal'; readonly gen: number; readonly activation: Activation; readonly defaultSettings: SiteSettings }
+  | { readonly id: number; readonly op: 'discard'; readonly gen: number }
+  | { readonly id: number; readonly op: 'conflicts'; readonly path: string }
   | { readonly op: 'close' };
 
 export type StagingReply =
@@ -68,9 +70,9 @@ const LINGER_MS = 10_000;
 const CLOSE_TIMEOUT_MS = 5_000;
 
 export interface StagingWorkerOptions extends StagerOptions {
-  readonly path: string;
+  /** The store's main file: generation files are named after it. */
+  readonly mainPath: string;
   readonly siteKey: Buffer;
-  readonly writeGate: SharedArrayBuffer;
   readonly lingerMs?: number;
 }
 
@@ -83,8 +85,9 @@ export class StagingWorker implements Stager {
   #thread: Thread | null = null;
   #ids = 0;
   #idle: NodeJS.Timeout | null = null;
-  readonly #collector: GenerationCollector;
   #closed = false;
+  /** Generations whose first part went to the running thread. */
+  readonly #begun = new Set<number>();
   /** Threads started (1 + restarts), for status and tests. */
   started = 0;
   /** Threads that failed. */
@@ -94,12 +97,6 @@ export class StagingWorker implements Stager {
     this.#o = options;
     this.#log = options.logger;
     this.#lingerMs = options.lingerMs ?? LINGER_MS;
-    this.#collector = new GenerationCollector({
-      pass: async () => (await this.#request((id) => ({ id, op: 'collect', live: [...this.#o.live()] }))) as Removed[],
-      isStopped: () => this.#closed,
-      onRunningChange: options.onRunningChange,
-      logger: options.logger,
-    });
   }
 
   /** Whether a thread is running now. */
@@ -113,30 +110,41 @@ export class StagingWorker implements Stager {
   }
 
   async stage(request: StagePartRequest): Promise<StagePartResult> {
-    return (await this.#request((id) => ({ id, op: 'stage', live: [...this.#o.live()], request }))) as StagePartResult;
+    const path = generationPath(this.#o.mainPath, request.gen);
+    // A thread that died took its builds along: a later part must not start a file without the parts before it.
+    const start = !this.#begun.has(request.gen);
+    this.#begun.add(request.gen);
+    return (await this.#request((id) => ({ id, op: 'stage', path, start, request }))) as StagePartResult;
+  }
+
+  /** Finish a generation's file on the thread: settings, sync state, indexes, fsync. */
+  async seal(gen: number, activation: Activation, defaultSettings: SiteSettings): Promise<void> {
+    this.#begun.delete(gen);
+    await this.#request((id) => ({ id, op: 'seal', gen, activation, defaultSettings }));
+  }
+
+  /** Put a sealed generation file in force (on this thread: a durable pointer update and an ATTACH). */
+  putInForce(gen: number): void {
+    swapTo(this.#o.cache.db, gen);
+  }
+
+  /** Give a build up (its file is then garbage); nothing to do when no thread runs: a thread that died took its builds along. */
+  async discard(gen: number): Promise<void> {
+    this.#begun.delete(gen);
+    if (this.#thread === null || this.#closed) return;
+    await this.#request((id) => ({ id, op: 'discard', gen }));
   }
 
   async conflicts(): Promise<CredentialConflict[]> {
-    return (await this.#request((id) => ({ id, op: 'conflicts' }))) as CredentialConflict[];
-  }
-
-  collect(): void {
-    this.#collector.collect();
-  }
-
-  get collecting(): boolean {
-    return this.#collector.running;
-  }
-
-  async settled(): Promise<void> {
-    await this.#collector.settled();
+    const path = currentGenerationPath(this.#o.cache.db);
+    if (path === null) return this.#o.cache.conflicts();
+    return (await this.#request((id) => ({ id, op: 'conflicts', path }))) as CredentialConflict[];
   }
 
   /** Ask the thread to end (work in hand stops at its next pause) and wait until it has. */
   async close(): Promise<void> {
     this.#closed = true;
     this.#end();
-    await this.#collector.settled();
     await Promise.all([...this.#ending]);
   }
 
@@ -164,7 +172,7 @@ export class StagingWorker implements Stager {
       this.#thread.worker.ref();
       return this.#thread;
     }
-    const data: StagingWorkerData = { path: this.#o.path, siteKey: new Uint8Array(this.#o.siteKey), writeGate: this.#o.writeGate };
+    const data: StagingWorkerData = { siteKey: new Uint8Array(this.#o.siteKey) };
     const thread: Thread = { worker: startWorkerThread(new URL('./staging-worker-main.js', import.meta.url), { workerData: data }), pending: new Map() };
     this.#thread = thread;
     this.started++;
@@ -189,7 +197,9 @@ export class StagingWorker implements Stager {
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = setTimeout(() => {
       this.#idle = null;
-      if (this.inFlight === 0) this.#end();
+      // A generation waiting for its next chunk is open on the thread.
+      if (this.inFlight === 0 && this.#o.live().size === 0) this.#end();
+      else if (this.inFlight === 0) this.#rest();
     }, this.#lingerMs);
     this.#idle.unref();
   }
@@ -201,6 +211,8 @@ export class StagingWorker implements Stager {
     const thread = this.#thread;
     if (thread === null) return;
     this.#thread = null;
+    // Its builds end with it.
+    this.#begun.clear();
     const timer = setTimeout(() => void thread.worker.terminate(), CLOSE_TIMEOUT_MS);
     timer.unref();
     const ended = once(thread.worker, 'exit')
@@ -221,10 +233,9 @@ export class StagingWorker implements Stager {
   #failed(thread: Thread, why: string): void {
     if (thread !== this.#thread) return;
     this.#thread = null;
+    this.#begun.clear();
     this.failures++;
     this.#log.error({ reason: why }, 'the staging worker failed; what it was doing is abandoned, the next request starts a new one');
-    // It may have died inside a transaction: the daemon's writes must not wait for its commit.
-    new WriteGate(this.#o.writeGate).leave();
     rejectAll(thread, new StagingWorkerError(`the staging worker failed: ${why}`));
     void thread.worker.terminate();
   }

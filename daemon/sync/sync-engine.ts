@@ -17,12 +17,13 @@
  *
  * Messages are handled one at a time, in arrival order, on a queue. A
  * snapshot is staged chunk by chunk into a generation of its own by the
- * staging worker (staging-worker.ts: parse, validate, hash and insert on a
- * thread of its own; on the event loop, in slices, for an in-memory
- * database), and put in force by one short transaction on the event loop
- * once the last chunk and the checksum check out. Decisions keep using the
- * old generation until that moment; a crash, or a failed worker, before it
- * leaves the old data in force.
+ * staging worker (staging-worker.ts: parse, validate, hash and insert into
+ * a file of its own, on a thread of its own; on the event loop, in slices,
+ * for an in-memory store), sealed once the last chunk and the checksum
+ * check out, and put in force by one short step on the event loop
+ * (store/cache-files.ts). Decisions keep using the old generation until
+ * that moment; a crash, or a failed worker, before it leaves the old data
+ * in force.
  *
  * Pipelined: the queue hands chunk N to the stager and goes on to verify
  * and check the next ones while it is staged, up to HANDED_AHEAD chunks
@@ -36,13 +37,14 @@ import type { CloudKeyring } from '../cloud/signed-message.js';
 import { freshness } from '../engine/staleness.js';
 import type { Logger } from '../runtime/logger.js';
 import type { CredentialCache } from '../store/cache.js';
-import { DeltaConflictError, newStageCounts, type RejectedCredential, type StageCounts, type SyncSource } from '../store/cache-writer.js';
+import { DeltaConflictError, newStageCounts, type Activation, type RejectedCredential, type StageCounts, type SyncSource } from '../store/cache-writer.js';
 import type { CredentialConflict } from '../store/cache.js';
-import { AbortedError, nextTurn } from './cooperative.js';
+import { AbortedError, nextTurn, Slicer } from './cooperative.js';
 import { defaultSiteSettings, type Dataset } from './dataset.js';
 import { deltaSchema, snapshotChunkSchema, type SnapshotChunk, type SnapshotRequestReason, type SyncRejectReason } from './messages.js';
 import { RejectionLog } from './rejection-log.js';
 import { SnapshotAssembly } from './snapshot-assembly.js';
+import { GenerationCollector, removeGarbage, removeGarbageFiles, type Removed } from './generation-collector.js';
 import { InvalidRecordError, type StagePartResult } from './snapshot-stager.js';
 import { InThreadStager, type Stager } from './stager.js';
 import { StagingWorker, StagingWorkerError } from './staging-worker.js';
@@ -75,6 +77,8 @@ export interface SyncEngineOptions {
   readonly sliceMs?: number;
   /** Stage on a worker thread (default); false, or an in-memory database: on the event loop, in slices. */
   readonly stagingWorker?: boolean;
+  /** How long an idle staging worker lingers before its thread ends (tests shorten it). */
+  readonly stagingLingerMs?: number;
   /** A snapshot whose next chunk has not arrived for this long is abandoned. */
   readonly chunkTimeoutMs?: number;
   /** Messages waiting beyond this are refused (busy). */
@@ -104,9 +108,6 @@ interface Handed {
   readonly last: boolean;
 }
 
-/** Unused generations this small are deleted on the event loop (a millisecond or two) instead of by the stager. */
-const SMALL_GARBAGE_ROWS = 200;
-
 /** People per part when a data set (seed file) is handed to the stager. */
 const DATASET_PART_PEOPLE = 500;
 /** Chunks of one channel out with the stager at a time (~64 KiB each). */
@@ -126,6 +127,7 @@ export class SyncEngine {
   readonly #maxQueued: number;
   readonly #rejections: RejectionLog;
   readonly #stager: Stager;
+  readonly #collector: GenerationCollector;
   /** Generations a staging request is out for: live, so no collection deletes their rows while more may still arrive. */
   readonly #handedOut = new Map<number, number>();
   /** The last generation number this engine allocated (see #allocate). */
@@ -156,15 +158,10 @@ export class SyncEngine {
     this.#chunkTimeoutMs = options.chunkTimeoutMs ?? 60_000;
     this.#maxQueued = options.maxQueued ?? 2_000;
     this.#rejections = new RejectionLog(this.#log);
-    const stager = {
-      cache: options.cache,
-      live: () => this.#live(),
-      isStopped: () => this.#stopped,
-      onRunningChange: () => this.#updateBulk(),
-      logger: this.#log,
-    };
+    const stager = { cache: options.cache, live: () => this.#live(), isStopped: () => this.#stopped, logger: this.#log };
     const setup = options.stagingWorker === false ? null : options.cache.writer.workerSetup();
-    this.#stager = setup === null ? new InThreadStager({ ...stager, sliceMs: this.#sliceMs }) : new StagingWorker({ ...stager, ...setup });
+    this.#stager = setup === null ? new InThreadStager({ ...stager, sliceMs: this.#sliceMs }) : new StagingWorker({ ...stager, ...setup, lingerMs: options.stagingLingerMs });
+    this.#collector = new GenerationCollector({ pass: () => this.#collectPass(), isStopped: () => this.#stopped, logger: this.#log });
   }
 
   /** The staging worker; null when staging runs on the event loop. */
@@ -207,7 +204,7 @@ export class SyncEngine {
     await this.#tail.catch(() => undefined);
     await this.#stagingsDone();
     await closed;
-    await this.#o.cache.writer.settled();
+    await this.#collector.settled();
   }
 
   /** Resolves once every queued message is handled and no garbage collection runs (tests, tools). */
@@ -215,11 +212,8 @@ export class SyncEngine {
     for (;;) {
       await this.#tail.catch(() => undefined);
       await this.#stagingsDone();
-      await this.#stager.settled();
-      if (this.#queued === 0 && this.#handedOut.size === 0 && !this.#stager.collecting) {
-        await this.#o.cache.writer.settled();
-        return;
-      }
+      await this.#collector.settled();
+      if (this.#queued === 0 && this.#handedOut.size === 0 && !this.#collector.running) return;
     }
   }
 
@@ -293,7 +287,7 @@ export class SyncEngine {
       const channel = this.#openChannel(source, false);
       const gen = this.#allocate();
       channel.gen = gen;
-      this.#updateBulk();
+      let inForce = false;
       try {
         for (const part of datasetParts(dataset)) {
           // Its records were validated when the file was read; the stager takes them as they are.
@@ -301,12 +295,14 @@ export class SyncEngine {
           if (!result.ok) throw new InvalidRecordError(result.invalid);
           addCounts(channel.counts, result);
         }
-        await this.#o.cache.writer.flush();
-        this.#o.cache.writer.activate(gen, { version: dataset.version, syncedAt: this.#now(), source, snapshotId: null, checksum: null, issuedAt: null }, dataset.settings);
+        const activation: Activation = { version: dataset.version, syncedAt: this.#now(), source, snapshotId: null, checksum: null, issuedAt: null };
+        await this.#stager.seal(gen, activation, dataset.settings);
+        this.#stager.putInForce(gen, activation, dataset.settings);
+        inForce = true;
       } finally {
         this.#other = null;
+        if (!inForce) this.#discard(gen);
         this.#collect();
-        this.#updateBulk();
       }
       return this.#applied(channel, dataset.version, null);
     });
@@ -416,9 +412,14 @@ export class SyncEngine {
   }
 
   /** Staging a chunk failed (the worker died, the disk is full, a bug): the snapshot must not go on without it. */
-  #stagingFailed(error: unknown, c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Rejected {
+  #stagingFailed(error: unknown, c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): ChunkOutcome {
     if (error instanceof AbortedError) return this.#failure(error);
     if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
+    if (ch.assembly !== asm) {
+      // The snapshot ended while this chunk was staged (timed out, replaced: reported then), and its build was discarded under it.
+      this.#collect();
+      return { kind: 'taken' };
+    }
     asm.fail('missing_chunk');
     if (ch.assembly === asm) {
       this.#abandon(ch, 'missing_chunk');
@@ -468,7 +469,6 @@ export class SyncEngine {
     ch.counts = newStageCounts();
     ch.failure = null;
     ch.startedAt = this.#now();
-    this.#updateBulk();
     this.#log.info({ snapshotId: c.snapshotId, version: c.version, chunks: c.chunks, source: ch.source }, 'receiving snapshot');
     return { kind: 'started', assembly };
   }
@@ -534,24 +534,27 @@ export class SyncEngine {
       this.#abandon(ch, 'checksum_mismatch');
       return this.#reject('checksum_mismatch', `snapshot ${c.snapshotId}: the ${c.chunks} chunk(s) do not add up to ${c.checksum}`, ch.source === 'mqtt' ? 'checksum' : null);
     }
-    await this.#o.cache.writer.flush();
+    const activation: Activation = {
+      version: c.version,
+      syncedAt: this.#now(),
+      source: ch.source,
+      snapshotId: c.snapshotId,
+      checksum: c.checksum,
+      issuedAt: Date.parse(c.issuedAt),
+    };
+    await this.#stager.seal(asm.gen, activation, defaultSiteSettings);
     await this.#turn();
-    // Deltas may have moved the version on while the staged rows were synced.
+    // Deltas may have moved the version on while the generation was sealed.
     const current = this.#o.cache.state();
     if (c.version < current.version && !ch.force) {
       this.#abandon(ch, 'superseded');
       return this.#reject('superseded', `snapshot ${c.snapshotId} (version ${c.version}) was overtaken by deltas to version ${current.version}`, null);
     }
-    this.#o.cache.writer.activate(
-      asm.gen,
-      { version: c.version, syncedAt: this.#now(), source: ch.source, snapshotId: c.snapshotId, checksum: c.checksum, issuedAt: Date.parse(c.issuedAt) },
-      defaultSiteSettings,
-    );
+    this.#stager.putInForce(asm.gen, activation, defaultSiteSettings);
     ch.assembly = null;
     this.#close(c.snapshotId, 'replayed');
     if (ch.source === 'mqtt') this.#clearChunkTimer();
     this.#collect();
-    this.#updateBulk();
     return { kind: 'applied', snapshot: this.#applied(ch, c.version, c.snapshotId) };
   }
 
@@ -598,7 +601,6 @@ export class SyncEngine {
       await this.#stagingsDone();
       if (ch.assembly !== null) this.#abandon(ch, 'superseded');
       this.#other = null;
-      this.#updateBulk();
     }
   }
 
@@ -643,39 +645,32 @@ export class SyncEngine {
     ch.assembly = null;
     this.#close(asm.header.snapshotId, reason);
     if (ch.source === 'mqtt') this.#clearChunkTimer();
+    this.#discard(asm.gen);
     this.#collect();
-    this.#updateBulk();
     this.#changed();
   }
 
-  /**
-   * Delete unused generations, if there are any: a look at the indexes
-   * first, so that no worker starts for nothing. A few rows (what a store
-   * filled offline leaves, e.g. the migration's first settings row) go at
-   * once, here: a thread and its heap for a millisecond of work would be
-   * the daemon's largest memory for the next 10 s.
-   */
+  /** Delete unused generations in the background (again, if a run is going on). */
   #collect(): void {
-    const writer = this.#o.cache.writer;
-    if (this.#stager.collecting) {
-      this.#stager.collect();
-      return;
-    }
-    const garbage = writer.garbageGenerations(this.#live());
-    if (garbage.length === 0) return;
-    if (writer.rowsAtMost(garbage, SMALL_GARBAGE_ROWS)) {
-      try {
-        for (const gen of garbage) {
-          const removed = writer.deleteGenerationRows(gen, () => false);
-          // The same line the collector logs, wherever the deletion ran.
-          this.#log.debug({ gen, removed }, 'removed an unused cache generation');
-        }
-        return;
-      } catch (error) {
-        this.#log.warn({ err: error }, 'could not delete a small unused generation here; handing it to the stager');
-      }
-    }
-    this.#stager.collect();
+    this.#collector.collect();
+  }
+
+  /**
+   * One collection pass: generation files nobody uses (an unlink each, off
+   * the loop), then generations staged inside the file in force and not in
+   * force (in-memory store, applySnapshot), deleted in slices of the loop.
+   */
+  async #collectPass(): Promise<Removed[]> {
+    const live = (): ReadonlySet<number> => this.#live();
+    const files = await removeGarbageFiles(this.#o.cache.db, live);
+    return [...files, ...(await removeGarbage(this.#o.cache.writer, live, new Slicer(this.#sliceMs, () => this.#stopped)))];
+  }
+
+  /** Tell the stager a generation is given up; its file or rows are then garbage. */
+  #discard(gen: number): void {
+    this.#stager.discard(gen).catch((error: unknown) => {
+      if (!(error instanceof AbortedError)) this.#log.warn({ err: error, gen }, 'could not discard a generation being built; it is collected anyway');
+    });
   }
 
   #close(snapshotId: string, reason: SyncRejectReason): void {
@@ -773,11 +768,6 @@ export class SyncEngine {
     return live;
   }
 
-  /** Checkpoints move to a worker while anything is staged or deleted in bulk. */
-  #updateBulk(): void {
-    const busy = !this.#stopped && (this.#mqtt.assembly !== null || this.#other !== null || this.#handedOut.size > 0 || this.#stager.collecting);
-    void this.#o.cache.writer.bulk(busy);
-  }
 }
 
 function addCounts(into: StageCounts, result: { readonly counts: StageCounts }): void {

@@ -14,6 +14,7 @@ import { startDaemon, type DaemonProcess } from '../support/daemon-process.js';
 import { delay, disposeAll, startMosquitto, subscribe, type Mosquitto, type Subscriber } from '../support/mosquitto.js';
 import { createPty, openHost, type HostPort, type PtyPair } from '../support/pty.js';
 import { writeSite } from '../support/site.js';
+import { openStoreReadonly } from '../support/sync.js';
 import { tempDir } from '../support/temp-dir.js';
 import { daemonStatus, deliveryReport, FAULTS_SEED, LOAD_CARDS, pollUntil, profile, seededRandom, seqRange, simCard } from './support.js';
 
@@ -100,8 +101,10 @@ readers:
       const written = await settle(relay);
       if (written.length >= 4 && written.subarray(-4).equals(RELAY_ON)) unlockedAtKill++;
 
-      const db = new Database(dbPath);
-      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      // Both files: the main one (journal, sessions) and the cache generation in force.
+      const db = openStoreReadonly(dbPath, false);
+      expect(db.pragma('main.integrity_check', { simple: true })).toBe('ok');
+      expect(db.pragma('cache.integrity_check', { simple: true })).toBe('ok');
       db.close();
     }
 

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 /**
  * Migration 2 rebuilds the cache tables as generations. A database written by
  * the released schema (migration 1) keeps its data, its version and every
@@ -10,6 +11,7 @@ import { CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
+import { generationPath } from '../../daemon/store/cache-files.js';
 import { CheckinSessions } from '../../daemon/store/sessions.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -26,7 +28,7 @@ describe('migration 2 (generational cache)', () => {
     const path = join(dir.path, 'old.db');
     const old = new Database(path);
     old.pragma('journal_mode = WAL');
-    old.exec(migrations[0] ?? '');
+    old.exec(migrations[0] as string);
     old.pragma('user_version = 1');
     old.prepare(`INSERT INTO people (id, kind, name, status, host_id, updated_at) VALUES ('m-1', 'member', 'Ada', 'active', NULL, 1)`).run();
     old.prepare(`INSERT INTO credentials (id, person_id, kind, lookup, valid_from, valid_to, status) VALUES ('c-1', 'm-1', 'card', ?, NULL, NULL, 'active')`).run(hasher.lookupOf('card', '4614867'));
@@ -46,6 +48,9 @@ describe('migration 2 (generational cache)', () => {
       expect(new CheckinSessions(db).openSessions().map((s) => s.personName)).toEqual(['Ada']);
       expect(db.prepare(`SELECT count(*) AS n FROM meta WHERE key LIKE 'cache_%'`).get()).toEqual({ n: 0 });
       expect(cache.settings()).toMatchObject({ visitorTokenMinutes: 1440, visitorTokenStart: 'first-checkin', deviceLimit: null, dailyCutoff: null });
+      // Migration 10: the cache is in a generation file of its own, the main file keeps none of it.
+      expect(existsSync(generationPath(path, 1))).toBe(true);
+      expect(db.prepare(`SELECT name FROM main.sqlite_schema WHERE name LIKE 'cache_%' OR name IN ('sync_state', 'people', 'credentials')`).all()).toEqual([]);
     } finally {
       db.close();
     }

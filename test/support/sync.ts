@@ -1,6 +1,7 @@
 /**
  * Sites, data sets and database dumps for the cache-sync tests.
  */
+import { generationPath, generationsOnDisk, pointedGeneration } from '../../daemon/store/cache-files.js';
 import { createHash } from 'node:crypto';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -72,20 +73,35 @@ export function dataset(input: Omit<DatasetInput, 'schema'>): Dataset {
   return datasetSchema.parse({ schema: 'gatehouse.dataset/1', ...input });
 }
 
-const CACHE_TABLES = ['cache_people', 'cache_credentials', 'cache_entitlements', 'cache_settings', 'cache_doors', 'cache_schedules', 'sync_state', 'meta'];
+const CACHE_TABLES = ['cache_people', 'cache_credentials', 'cache_entitlements', 'cache_settings', 'cache_doors', 'cache_schedules', 'sync_state'];
 
 /**
- * Every row of every cache table (all generations, staged ones included),
- * sync_state and meta, in rowid order, blobs in hex: equal dumps mean
- * byte-for-byte equal cache contents.
+ * The store at `dbPath` opened as the daemon sees it, the generation file in
+ * force attached as `cache`: read-only unless `readonly` is false (a check
+ * after a crash, which may have to recover the WAL).
+ */
+export function openStoreReadonly(dbPath: string, readonly = true): Database.Database {
+  const db = new Database(dbPath, { readonly, fileMustExist: true });
+  const gen = pointedGeneration(db);
+  if (gen !== null) db.prepare('ATTACH DATABASE ? AS cache').run(generationPath(dbPath, gen));
+  return db;
+}
+
+const rowsOf = (db: Database.Database, table: string): string => {
+  const rows = db.prepare(`SELECT rowid AS _rowid, * FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
+  return `${table}\n${rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).join('\n')}`;
+};
+
+/**
+ * Every row of every cache table of the file in force (all generations in
+ * it), sync_state and meta, in rowid order, blobs in hex, and the
+ * generation files on disk: equal dumps mean byte-for-byte equal cache
+ * contents and no file left behind.
  */
 export function cacheDump(dbPath: string): string {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const db = openStoreReadonly(dbPath);
   try {
-    return CACHE_TABLES.map((table) => {
-      const rows = db.prepare(`SELECT rowid AS _rowid, * FROM ${table} ORDER BY rowid`).all() as Record<string, unknown>[];
-      return `${table}\n${rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).join('\n')}`;
-    }).join('\n');
+    return [...CACHE_TABLES.map((table) => rowsOf(db, table)), rowsOf(db, 'main.meta'), `files ${generationsOnDisk(dbPath).join(',')}`].join('\n');
   } finally {
     db.close();
   }
@@ -93,12 +109,18 @@ export function cacheDump(dbPath: string): string {
 
 export const hashOf = (text: string): string => createHash('sha256').update(text).digest('hex');
 
-/** Rows of cache generations other than the one in force (staged or not yet collected). */
+/**
+ * What is left of cache generations other than the one in force: their
+ * rows inside the file in force, plus one for every other generation file
+ * on disk (staged, abandoned, or not yet collected).
+ */
 export function strayRows(dbPath: string): number {
-  const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+  const db = openStoreReadonly(dbPath);
   try {
+    const inForce = pointedGeneration(db);
     const gen = (db.prepare('SELECT gen FROM sync_state').get() as { gen: number }).gen;
-    return CACHE_TABLES.slice(0, 6).reduce((n, t) => n + (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE gen != ?`).get(gen) as { n: number }).n, 0);
+    const rows = CACHE_TABLES.slice(0, 6).reduce((n, t) => n + (db.prepare(`SELECT count(*) AS n FROM ${t} WHERE gen != ?`).get(gen) as { n: number }).n, 0);
+    return rows + generationsOnDisk(dbPath).filter((g) => g !== inForce).length;
   } finally {
     db.close();
   }
@@ -106,7 +128,7 @@ export function strayRows(dbPath: string): number {
 
 /** The data in force (the views over the active generation), sync_state and meta, through an open connection. */
 export function activeDump(db: Database.Database): string {
-  return ['people', 'credentials', 'entitlements', 'site_settings', 'synced_doors', 'synced_schedules', 'sync_state', 'meta']
+  return ['people', 'credentials', 'entitlements', 'site_settings', 'synced_doors', 'synced_schedules', 'sync_state', 'main.meta']
     .map((view) => {
       const rows = db.prepare(`SELECT * FROM ${view} ORDER BY 1`).all() as Record<string, unknown>[];
       return `${view}\n${rows.map((r) => JSON.stringify(r, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('hex') : v))).join('\n')}`;

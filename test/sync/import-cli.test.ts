@@ -7,7 +7,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudKeyring } from '../../daemon/cloud/signed-message.js';
 import { loadConfig } from '../../daemon/config/load.js';
@@ -20,7 +19,7 @@ import { generateDataset } from '../../scripts/lib/dataset-generator.js';
 import { cloudKey } from '../support/cloud-keys.js';
 import { waitFor } from '../support/pty.js';
 import { demo, memoryLogger } from '../support/site.js';
-import { cacheDump, signerOf, writeSyncSite } from '../support/sync.js';
+import { cacheDump, openStoreReadonly, signerOf, writeSyncSite } from '../support/sync.js';
 import { tempDir } from '../support/temp-dir.js';
 
 const root = join(import.meta.dirname, '../..');
@@ -40,7 +39,7 @@ function run(args: string[]): Promise<{ code: number | null; stdout: string; std
 }
 
 const version = (dbPath: string): number => {
-  const db = new Database(dbPath, { readonly: true });
+  const db = openStoreReadonly(dbPath);
   try {
     return (db.prepare('SELECT version FROM sync_state').get() as { version: number }).version;
   } finally {

@@ -6,16 +6,17 @@
  * database, which no other thread can open, stages on the event loop.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudKeyring } from '../../daemon/cloud/signed-message.js';
+import { generationPath, generationsOnDisk, pointedGeneration } from '../../daemon/store/cache-files.js';
 import { CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher } from '../../daemon/store/credential-hash.js';
 import { openDatabase, type Db } from '../../daemon/store/database.js';
 import type { Dataset } from '../../daemon/sync/dataset.js';
 import type { SnapshotRequestReason } from '../../daemon/sync/messages.js';
-import { SyncEngine } from '../../daemon/sync/sync-engine.js';
+import { SyncEngine, type SyncEngineOptions } from '../../daemon/sync/sync-engine.js';
 import { signAll, snapshotChunks, writeSnapshotFile } from '../../scripts/cloud-sim/protocol.js';
 import { generateDataset } from '../../scripts/lib/dataset-generator.js';
 import { cloudKey } from '../support/cloud-keys.js';
@@ -41,7 +42,7 @@ describe('staging worker', () => {
   let log: ReturnType<typeof memoryLogger>;
   const path = () => join(dir.path, 'g.db');
 
-  const makeEngine = (dbPath: string) => {
+  const makeEngine = (dbPath: string, options: Partial<SyncEngineOptions> = {}) => {
     db = openDatabase(dbPath);
     cache = new CredentialCache(db, hasher);
     cache.applySnapshot(demoDataset(1), Date.now());
@@ -55,6 +56,7 @@ describe('staging worker', () => {
       staleness: null,
       logger: log.logger,
       sliceMs: 1,
+      ...options,
     });
     engine.onSnapshotNeeded((reason) => requests.push(reason));
     engine.start();
@@ -87,6 +89,40 @@ describe('staging worker', () => {
     expect(worker.failures).toBe(0);
     // Nothing of the worker's connection is left: the file checks out, and closes cleanly.
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('builds the new generation in a file of its own: the main file is not written, the old file goes', async () => {
+    makeEngine(path());
+    await engine.whenIdle();
+    const before = pointedGeneration(db);
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    const mainBytes = statSync(path()).size;
+    const next = generateDataset({ people: 3000, seed: 5, version: 7 });
+    const outcomes = await Promise.all(snapshot(next, 64 * 1024).map((chunk) => engine.handleSnapshotMessage(chunk)));
+    expect(outcomes.at(-1)).toMatchObject({ kind: 'applied', snapshot: { version: 7, people: 3000 } });
+    const after = pointedGeneration(db);
+    expect(after).not.toBe(before);
+    // The swap itself wrote one pointer row to the main file: a page or two in its WAL, not the cache's megabytes.
+    expect(statSync(path()).size).toBe(mainBytes);
+    expect(statSync(`${path()}-wal`).size).toBeLessThan(64 * 1024);
+    expect(statSync(generationPath(path(), after ?? 0)).size).toBeGreaterThan(1024 * 1024);
+    await engine.whenIdle();
+    expect(generationsOnDisk(path())).toEqual([after]);
+    expect(db.pragma('cache.integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('keeps its thread while a snapshot waits for its next chunk, however long the pause', async () => {
+    makeEngine(path(), { stagingLingerMs: 20 });
+    const worker = engine.stagingWorker;
+    if (worker === null) throw new Error('a file database stages on the worker');
+    const chunks = snapshot(generateDataset({ people: 200, seed: 6, version: 3 }), 8 * 1024);
+    expect(await engine.handleSnapshotMessage(chunks[0] ?? Buffer.alloc(0))).toEqual({ kind: 'taken' });
+    // Idle ten times its linger time: the generation being built lives on the thread.
+    await new Promise((r) => setTimeout(r, 200));
+    expect(worker.running).toBe(true);
+    const rest = await Promise.all(chunks.slice(1).map((chunk) => engine.handleSnapshotMessage(chunk)));
+    expect(rest.at(-1)).toMatchObject({ kind: 'applied', snapshot: { version: 3, people: 200 } });
+    expect(worker.started).toBe(1);
   });
 
   it('a store filled offline leaves a few rows of an old generation: deleted at start without a thread', async () => {
