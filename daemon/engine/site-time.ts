@@ -6,6 +6,13 @@
  * on a DST-change day, the instant the offset changes) are cached because
  * computing them costs far more than reusing them, and nearly every read
  * falls on the same local day as the one before.
+ *
+ * A local wall time names the first instant at which the site's clock reads
+ * it or later (localInstant). So a local day starts at the first instant of
+ * its date and ends where the next date starts, also where clocks change at
+ * midnight: in Santiago on 6 Sep 2026 midnight is skipped (00:00 -04 becomes
+ * 01:00 -03) and the day starts at 01:00; in Havana on 1 Nov 2026 midnight
+ * comes twice (01:00 -04 becomes 00:00 -05) and the day starts at the first.
  */
 import type { SiteLocalTime, Weekday } from './types.js';
 
@@ -82,6 +89,8 @@ function localParts(epochMs: number, timeZone: string): LocalParts {
   return p;
 }
 
+const DAY_MS = 86_400_000;
+
 /** The site's UTC offset at an instant, in ms (local = utc + offset). */
 function offsetAt(epochMs: number, timeZone: string): number {
   const p = localParts(epochMs, timeZone);
@@ -90,15 +99,38 @@ function offsetAt(epochMs: number, timeZone: string): number {
 }
 
 /**
- * The instant at which a local wall time occurs. Around a DST change the
- * offset differs before and after, so it is looked up again at the guess; a
- * local time that does not exist (spring forward) resolves to just after the gap.
+ * The first instant at which the site's wall clock reads the given local
+ * date and time, or a later one:
+ * - a wall time that occurs once: that instant;
+ * - one that occurs twice (clocks go back over it): the first occurrence;
+ * - one that never occurs (clocks jump over it): the end of the gap, the
+ *   instant of the jump. 02:30 in New York on 8 Mar 2026 is 03:00 EDT.
+ * This is what every caller means. A day, or a month, starts at the first
+ * instant of its date (day passes, plan limits), so midnight skipped at
+ * 00:00 -> 01:00 is 01:00. A daily cut-off happens once the clock has reached
+ * it: a skipped 00:30 falls at the jump, a repeated one the first time.
+ * (Temporal's 'compatible' agrees on repeated times, not on skipped ones: it
+ * moves them forward by the gap, 00:30 to 01:30, so 00:59 would come after
+ * 01:00.)
+ *
+ * The offsets a day either side of the wall time (read as UTC, it is within
+ * 14 h of the instant) bound the offset at the instant; they differ only
+ * near a change, assumed to be the only one within a day of it (zones change
+ * their clocks months apart). Away from a change: 2 Intl calls, as before;
+ * near one, up to 4; in a gap, a search for the jump (about 14 more).
  */
 export function localInstant(year: number, month: number, day: number, minuteOfDay: number, timeZone: string): number {
   const wall = Date.UTC(year, month - 1, day, 0, minuteOfDay);
-  let guess = wall - offsetAt(wall, timeZone);
-  guess = wall - offsetAt(guess, timeZone);
-  return guess;
+  const earlier = offsetAt(wall - DAY_MS, timeZone);
+  const later = offsetAt(wall + DAY_MS, timeZone);
+  if (earlier === later) return wall - earlier;
+  // The wall time read with the earlier offset comes first when clocks go back; valid if that offset still holds there.
+  const withEarlier = wall - earlier;
+  if (offsetAt(withEarlier, timeZone) === earlier) return withEarlier;
+  const withLater = wall - later;
+  if (offsetAt(withLater, timeZone) === later) return withLater;
+  // Neither: the clocks jump over the wall time, between withLater (still the earlier offset) and withEarlier.
+  return offsetChange(withLater, withEarlier, timeZone).at;
 }
 
 /** The one change of UTC offset on a day that has one (DST): the first instant of the new offset, and the offsets either side. */
@@ -125,25 +157,24 @@ let lastDay: DayBounds | null = null;
 
 const pad = (n: number, width = 2): string => String(n).padStart(width, '0');
 
-const DAY_MS = 86_400_000;
-
 /**
- * Where the offset changes between two instants with different offsets:
- * a binary search to the millisecond (offsetAt is the same throughout a
- * second, so it ends on the second the new offset starts). About 27 Intl
- * calls, once per DST-change day.
+ * Where the offset changes between two instants: a binary search over whole
+ * seconds (offsetAt is the same throughout a second, and offsets change on
+ * one), about 19 Intl calls for a day, once per DST-change day. With the
+ * same offset at both ends (a day that begins at the change) it is `from`.
  */
 function offsetChange(from: number, to: number, timeZone: string): OffsetChange {
   const before = offsetAt(from, timeZone);
   const after = offsetAt(to, timeZone);
-  let lo = from;
-  let hi = to;
+  if (before === after) return { at: from, before, after };
+  let lo = Math.floor(from / 1000);
+  let hi = Math.floor(to / 1000);
   while (hi - lo > 1) {
     const mid = lo + Math.floor((hi - lo) / 2);
-    if (offsetAt(mid, timeZone) === before) lo = mid;
+    if (offsetAt(mid * 1000, timeZone) === before) lo = mid;
     else hi = mid;
   }
-  return { at: hi, before, after };
+  return { at: hi * 1000, before, after };
 }
 
 function dayBounds(timeZone: string, p: LocalParts): DayBounds {

@@ -144,10 +144,14 @@ export interface SiteLocalTime {
   readonly minuteOfDay: number;
   /** Local date, YYYY-MM-DD. */
   readonly date: string;
-  /** Epoch ms of local midnight starting this day, and of the next. */
+  /**
+   * Epoch ms of the first instant of this local date, and of the next one:
+   * local midnight, or where clocks skip midnight the instant they jump
+   * (01:00 after 00:00 -> 01:00), or where midnight comes twice the first.
+   */
   readonly dayStart: number;
   readonly dayEnd: number;
-  /** Epoch ms of local midnight on the first of this month. */
+  /** Epoch ms of the first instant of the first of this month, as dayStart. */
   readonly monthStart: number;
 }
 

@@ -144,6 +144,18 @@ describe('stateful policy through the pipeline and a real store', () => {
     expect(lastCutoff(Date.parse('2026-07-01T21:00:00Z'), null, 'Europe/London')).toBeNull();
   });
 
+  it('a cut-off the clocks skip falls when they jump past it; one they repeat falls the first time', () => {
+    // Santiago, 6 Sep 2026: 00:00 -04 becomes 01:00 -03. A 00:30 cut-off falls at the jump, not at 23:30 the evening before.
+    expect(lastCutoff(Date.parse('2026-09-06T03:59:59Z'), '00:30', 'America/Santiago')).toBe(Date.parse('2026-09-05T04:30:00Z'));
+    expect(lastCutoff(Date.parse('2026-09-06T04:00:00Z'), '00:30', 'America/Santiago')).toBe(Date.parse('2026-09-06T04:00:00Z'));
+    // New York, 8 Mar 2026: there is no 02:30; the cut-off falls at 03:00 EDT, not at 01:30 EST.
+    expect(lastCutoff(Date.parse('2026-03-08T06:59:00Z'), '02:30', 'America/New_York')).toBe(Date.parse('2026-03-07T07:30:00Z'));
+    expect(lastCutoff(Date.parse('2026-03-08T07:00:00Z'), '02:30', 'America/New_York')).toBe(Date.parse('2026-03-08T07:00:00Z'));
+    // Havana, 1 Nov 2026: 00:30 comes twice (-04, then -05). The first is the cut-off; the second makes no other.
+    expect(lastCutoff(Date.parse('2026-11-01T04:30:00Z'), '00:30', 'America/Havana')).toBe(Date.parse('2026-11-01T04:30:00Z'));
+    expect(lastCutoff(Date.parse('2026-11-01T05:45:00Z'), '00:30', 'America/Havana')).toBe(Date.parse('2026-11-01T04:30:00Z'));
+  });
+
   it('a PIN shared with a visitor code is refused to both and reported once, by id, never by value', () => {
     expect(pin(entry, '55555', london('10:00'))).toMatchObject({ outcome: 'denied', reason: 'ambiguous_credential', person: null });
     const reporter = new ConflictReporter({ db, cache, journal, topic: gatewayTopic('gatehouse/v1', 'gw', 'events/conflicts'), siteId: 's', gatewayId: 'gw', logger: log.logger });
