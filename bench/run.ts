@@ -18,6 +18,7 @@ import { measureOsdpMatrix } from './osdp.js';
 import { measureOutboxDrain } from './outbox-drain.js';
 import { measureStartupAndRss } from './startup-rss.js';
 import { machine, round } from './stats.js';
+import { deployedNodeFlags } from './daemon-flags.js';
 
 const { values } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const quick = values.quick === true;
@@ -78,7 +79,10 @@ log(`snapshot apply of ${bigPeople.toLocaleString('en')} people (own process)`);
 const tmp = mkdtempSync(join(tmpdir(), 'gatehouse-bench-'));
 try {
   const out = join(tmp, 'sync.json');
-  execFileSync(process.execPath, ['--import', 'tsx', join(root, 'bench/sync-apply.ts'), '--people', String(bigPeople), '--json', out], { stdio: 'ignore' });
+  // With the daemon's Node flags: the loop's own collections are part of its stalls.
+  execFileSync(process.execPath, [...deployedNodeFlags(), '--import', 'tsx', join(root, 'bench/sync-apply.ts'), '--people', String(bigPeople), '--json', out], {
+    stdio: 'ignore',
+  });
   const sync = JSON.parse(readFileSync(out, 'utf8')) as { applyS: number; rawS: number; maxStallMs: number; p99StallMs: number };
   results[quick ? 'sync_snapshot_10k_s' : 'sync_snapshot_100k_s'] = round(sync.applyS, 2);
   results[quick ? 'sqlite_bulk_insert_10k_s' : 'sqlite_bulk_insert_100k_s'] = round(sync.rawS, 2);

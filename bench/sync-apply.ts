@@ -12,6 +12,9 @@
  *    a decision would, and an event is appended to the journal ten times a
  *    second, as decisions do (committed on the event loop, made durable by
  *    the WAL flusher off it).
+ *    Run it with the daemon's Node flags (bench/run.ts takes them from the
+ *    systemd unit): the young generation's size decides how long this
+ *    thread's collections pause it.
  * 3. For comparison, the same rows go into a fresh database in one bulk
  *    transaction (CredentialCache.applySnapshot): the fastest possible
  *    apply, during which nothing else can run.
@@ -20,8 +23,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
 import { CloudKeyring } from '../daemon/cloud/signed-message.js';
 import { currentGenerationPath } from '../daemon/store/cache-files.js';
@@ -44,6 +49,8 @@ const { values } = parseArgs({
     'in-thread': { type: 'boolean', default: false },
     // The journal as it was before the WAL flusher: every commit fsynced on the event loop (for comparison).
     'full-sync': { type: 'boolean', default: false },
+    // List every gap of the 1 ms timer over 10 ms, with when it happened (diagnosis).
+    gaps: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -52,6 +59,8 @@ const chunkBytes = Number(values['chunk-kib']) * 1024;
 const sliceMs = Number(values['slice-ms']);
 const to = { gatewayId: 'bench-gw', siteId: 'bench' };
 const hasher = new CredentialHasher(Buffer.alloc(32, 9));
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 
 console.log(`generating ${people.toLocaleString('en')} people (seed ${values.seed})...`);
@@ -103,11 +112,15 @@ try {
   let maxGap = 0;
   let ticks = 0;
   let over10 = 0;
+  const longGaps: { at: number; ms: number }[] = [];
   const ticker = setInterval(() => {
     const t = performance.now();
     maxGap = Math.max(maxGap, t - last);
     ticks++;
-    if (t - last > 10) over10++;
+    if (t - last > 10) {
+      over10++;
+      longGaps.push({ at: last, ms: t - last });
+    }
     last = t;
   }, 1);
   let lookups = 0;
@@ -139,6 +152,15 @@ try {
     appendedAt.set(entry.seq, t);
   }, 100);
 
+  // Garbage-collection pauses of this (the event loop's) thread during the apply: a stall that is not the apply's own work.
+  const gcPauses: number[] = [];
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
+  // The setup (two data sets of objects, one bulk apply) leaves hundreds of MB of garbage on this
+  // thread's heap that the daemon never has; collected now, it does not slow every collection of the measured part.
+  fullGc();
   histogram.enable();
   const started = performance.now();
   let applied = 0;
@@ -165,6 +187,7 @@ try {
   await engine.whenIdle();
   const idle = performance.now();
   histogram.disable();
+  gcObserver.disconnect();
   clearInterval(ticker);
   clearInterval(decisions);
   clearInterval(journaling);
@@ -201,6 +224,11 @@ try {
     `  event-loop delay             max ${ms(histogram.max / 1e6)}, p99.9 ${ms(histogram.percentile(99.9) / 1e6)}, p99 ${ms(histogram.percentile(99) / 1e6)}, mean ${ms(histogram.mean / 1e6)} (monitorEventLoopDelay)`,
   );
   console.log(`  longest gap of a 1 ms timer  ${ms(maxGap)}; ${over10} of ${ticks.toLocaleString('en')} gaps over 10 ms`);
+ if (values.gaps === true) {
+    for (const g of longGaps) console.log(`    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)})`);
+  }
+ gcPauses.sort((a, b) => a - b);
+  console.log(`  GC pauses on the loop        ${gcPauses.length}, max ${ms(gcPauses.at(-1) ?? 0)}, ${gcPauses.filter((p) => p > 5).length} over 5 ms`);
   console.log(`  lookups during the apply     ${lookups.toLocaleString('en')}, slowest ${ms(maxLookup)}, ${oldSeen.toLocaleString('en')} answered from the old data`);
   const quantiles = (sorted: number[]): string =>
     `median ${ms(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p99 ${ms(sorted[Math.floor(sorted.length * 0.99)] ?? 0)}, max ${ms(sorted.at(-1) ?? 0)}`;

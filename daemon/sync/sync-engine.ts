@@ -577,6 +577,10 @@ export class SyncEngine {
     try {
       for await (const line of lines) {
         if (line.trim() === '') continue;
+        // One chunk per turn of the loop, as MQTT delivers them: a file's
+        // lines come many to a turn, and verifying a few back to back
+        // would hold a card read up for as long.
+        await this.#turn();
         // Verified while earlier chunks are staged.
         const verified = this.#verifyChunk(Buffer.from(line, 'utf8'));
         if (ch.failure !== null) refused(ch.failure);

@@ -8,7 +8,7 @@ import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
-import { datasetSchema, type Dataset } from '../../daemon/sync/dataset.js';
+import { datasetSchema, type Dataset, type PersonRecord } from '../../daemon/sync/dataset.js';
 import { fcOptions } from '../support/fast-check.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -87,6 +87,23 @@ describe('SQLite store', () => {
     db.close();
     expect(() => openDatabase(join(dir.path, 'g.db'))).toThrow(/newer than this Gatehouse/);
     db = openDatabase(':memory:');
+  });
+
+  it('counts what is in force, again after every snapshot and delta (the figures are kept between them)', () => {
+    const cache = new CredentialCache(db, hasher);
+    const dataset = readDatasetFile(join(import.meta.dirname, '../../config/demo-dataset.json'));
+    expect(cache.counts()).toEqual({ people: 0, credentials: 0, entitlements: 0 });
+    cache.applySnapshot(dataset, Date.now());
+    expect(cache.counts()).toEqual({ people: 5, credentials: 8, entitlements: 5 });
+    const grace: PersonRecord = {
+      id: 'm-9', kind: 'member', name: 'Grace', status: 'active', hostId: null, alwaysAllowed: false, expectedArrival: null, email: null, deviceLimit: null,
+      networkCheckin: true, extendedUnlock: false, lockdownOverride: false, usage: null,
+      credentials: [{ id: 'c-9', kind: 'card', value: '99', validFrom: null, validTo: null, status: 'active' }], entitlements: [],
+    };
+    cache.writer.applyDelta([{ op: 'person.upsert', person: grace }], 2, Date.now());
+    expect(cache.counts()).toEqual({ people: 6, credentials: 9, entitlements: 5 });
+    cache.writer.applyDelta([{ op: 'person.delete', id: 'm-9' }], 3, Date.now());
+    expect(cache.counts()).toEqual({ people: 5, credentials: 8, entitlements: 5 });
   });
 
   it('applies the demo data set and finds people by card and PIN, never storing a value', () => {
