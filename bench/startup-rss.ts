@@ -16,6 +16,7 @@ import { openDatabase } from '../daemon/store/database.js';
 import { CredentialCache } from '../daemon/store/cache.js';
 import { CredentialHasher } from '../daemon/store/credential-hash.js';
 import { tempDir } from '../test/support/temp-dir.js';
+import { putInForceBuilt } from './built-cache.js';
 import { deployedNodeFlags } from './daemon-flags.js';
 
 const root = join(import.meta.dirname, '..');
@@ -40,10 +41,11 @@ export async function measureStartupAndRss(people: number): Promise<{ startupMs:
     const dataset = generateDataset({ people, seed: 3 });
     const cards = dataset.people.flatMap((p) => p.credentials.filter((c) => c.kind === 'card').map((c) => c.value)).slice(0, 500);
     const config = writeSite(dir.path, `doors:\n  - { id: front, relay: { driver: sim } }\nreaders:\n  - { id: front-in, driver: sim, door: front, mode: toggle }\n`);
-    // The cache is filled before the daemon starts (not measured), through the
-    // same store code the sync uses; the daemon then finds it non-empty.
+    // The cache is filled before the daemon starts (not measured), built as a
+    // snapshot builds it; the daemon then finds it non-empty.
     const db = openDatabase(join(dir.path, 'gatehouse.db'));
-    new CredentialCache(db, new CredentialHasher(Buffer.from(TEST_SITE_KEY, 'base64'))).applySnapshot(dataset, Date.now());
+    const hasher = new CredentialHasher(Buffer.from(TEST_SITE_KEY, 'base64'));
+    putInForceBuilt(new CredentialCache(db, hasher), hasher, dataset, Date.now());
     db.close();
     const socket = join(dir.path, 'control.sock');
     const run = () => spawn(process.execPath, [...deployedNodeFlags(), join(root, 'dist/daemon/cli/main.js'), 'run', '--config', config], { stdio: 'ignore' });
