@@ -47,6 +47,21 @@ export interface CacheState {
   readonly issuedAt: number | null;
 }
 
+/**
+ * The sync facts a decision is stamped with (version and last sync in the
+ * event, staleness for the engine) and those the site rules are keyed by
+ * (generation, last change): read by the statement that reads the
+ * candidates, so they are those of the data decided on.
+ */
+export type CacheStamp = Pick<CacheState, 'gen' | 'version' | 'syncedAt' | 'appliedAt'>;
+
+/** One read of the cache for a credential: what matched, and the state of the data it matched in. */
+export interface CandidateRead {
+  readonly candidates: Candidate[];
+  /** Null when nothing matched (no row to carry it): read state() in the same turn. */
+  readonly state: CacheStamp | null;
+}
+
 /** What the facts of a candidate depend on besides the credential: the instant, the month and the reader's area. */
 export interface CandidateContext {
   readonly at: number;
@@ -105,6 +120,11 @@ type CandidateRow = [
   /** Check-ins and checked-in minutes this month (cloud counters plus local sessions); null unless the entitlement has a monthly limit. */
   usedCheckins: number | null,
   usedMinutes: number | null,
+  /** sync_state of the generation read (the same on every row). */
+  gen: number,
+  version: number,
+  syncedAt: number | null,
+  appliedAt: number | null,
 ];
 
 /** Column positions in CandidateRow. */
@@ -132,6 +152,10 @@ const Col = {
   StartedAt: 20,
   UsedCheckins: 21,
   UsedMinutes: 22,
+  Gen: 23,
+  Version: 24,
+  SyncedAt: 25,
+  AppliedAt: 26,
 } as const;
 
 /** Bits of CandidateRow.personFlags (the columns are 0 or 1, by CHECK). */
@@ -229,7 +253,8 @@ export const CANDIDATES_SQL = `
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_checkins, 0) ELSE 0 END)
                  + (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_minutes, 0) ELSE 0 END)
-                 + (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) / 60000 END
+                 + (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) / 60000 END,
+               st.gen, st.version, st.synced_at, st.applied_at
         FROM (SELECT ? AS lookup, ? AS at, ? AS month_start) k
         JOIN sync_state st
         JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = k.lookup
@@ -290,7 +315,26 @@ export class CredentialCache {
    * key. The namespace is part of the keyed hash, so a card can never match a PIN.
    */
   candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
+    return this.#candidatesOf(this.#stmts.candidates.all(lookup, context.at, context.monthStart), context);
+  }
+
+  /**
+   * The candidates and the sync state they were read in, from one
+   * statement: a statement on this file costs ≈ 4 µs before it reads a
+   * page (beginning and ending a WAL read transaction), so reading
+   * sync_state on its own for every decision cost as much again.
+   */
+  read(lookup: Buffer, context: CandidateContext): CandidateRead {
     const rows = this.#stmts.candidates.all(lookup, context.at, context.monthStart);
+    const first = rows[0];
+    const state =
+      first === undefined
+        ? null
+        : { gen: first[Col.Gen], version: first[Col.Version], syncedAt: first[Col.SyncedAt], appliedAt: first[Col.AppliedAt] };
+    return { candidates: this.#candidatesOf(rows, context), state };
+  }
+
+  #candidatesOf(rows: readonly CandidateRow[], context: CandidateContext): Candidate[] {
     const found: Candidate[] = [];
     // The join is nested loops with the credential outermost, so the rows of
     // one credential (one per entitlement) are adjacent; sorting them would

@@ -121,6 +121,33 @@ describe('SQLite store', () => {
     expect(cache.candidates(hasher.lookupOf('card', '111')).map((c) => c.person.id)).toEqual(['a']);
   });
 
+  it('reads the sync state with the candidates: that of the data matched, before and after a swap and a delta', () => {
+    const cache = new CredentialCache(db, hasher);
+    const card = hasher.lookupOf('card', '111');
+    const context = { at: 10_000, monthStart: 0, area: null };
+    const person = (credentials: { id: string; kind: 'card'; value: string }[]) => ({ id: 'a', kind: 'member', name: 'A', status: 'active', credentials });
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 3, people: [person([{ id: 'a1', kind: 'card', value: '111' }])] }), 1_000);
+    const before = cache.read(card, context);
+    expect(before.candidates.map((c) => c.credential.id)).toEqual(['a1']);
+    expect(before.state).toEqual({ gen: cache.state().gen, version: 3, syncedAt: 1_000, appliedAt: 1_000 });
+
+    // A swap: another generation, version and sync time, and the card now another credential's.
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 7, people: [person([{ id: 'a2', kind: 'card', value: '111' }])] }), 2_000);
+    const swapped = cache.read(card, context);
+    expect(swapped.candidates.map((c) => c.credential.id)).toEqual(['a2']);
+    expect(swapped.state).toEqual({ gen: cache.state().gen, version: 7, syncedAt: 2_000, appliedAt: 2_000 });
+    expect(swapped.state?.gen).not.toBe(before.state?.gen);
+
+    // A delta: same generation, the version and times move on with the data.
+    cache.writer.applyDelta([{ op: 'credential.upsert', personId: 'a', credential: { id: 'a2', kind: 'card', value: '111', validFrom: null, validTo: null, status: 'revoked' } }], 8, 3_000);
+    const delta = cache.read(card, context);
+    expect(delta.candidates.map((c) => c.credential.status)).toEqual(['revoked']);
+    expect(delta.state).toEqual({ gen: swapped.state?.gen, version: 8, syncedAt: 3_000, appliedAt: 3_000 });
+
+    // Nothing matched: no row carried the state, the caller reads it itself.
+    expect(cache.read(hasher.lookupOf('card', '999'), context)).toEqual({ candidates: [], state: null });
+  });
+
   it('gives each matching credential its owner, its open session and every entitlement of the owner, from one read', () => {
     const cache = new CredentialCache(db, hasher);
     const day = 86_400_000;
