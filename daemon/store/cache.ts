@@ -116,6 +116,7 @@ type CandidateRow = [
   monthlyHours: number | null,
   monthlyCheckins: number | null,
   doors: string | null,
+  /** Null unless a day pass or visitor token that was started. */
   startedAt: number | null,
   /** Check-ins and checked-in minutes this month (cloud counters plus local sessions); null unless the entitlement has a monthly limit. */
   usedCheckins: number | null,
@@ -187,6 +188,15 @@ const SESSIONS_SINCE = (owner: string, since: string): string =>
 // too, and the divisions into minutes below must be integer divisions.
 const CHECKED_IN_MS = (since: string): string => `CAST(coalesce(sum(max(0, min(coalesce(closed_at, k.at), k.at) - max(opened_at, (${since})))), 0) AS INTEGER)`;
 
+/**
+ * When a pass was first used here: only day passes and visitor tokens have
+ * a first use (engine/entitlements.ts reads startedAt for nothing else), so
+ * plans and time passes, most rows, skip the lookup. A subquery under CASE
+ * rather than a LEFT JOIN: SQLite seeks a joined table's index before it
+ * tests an ON term on the outer row, so a kind test there saves nothing.
+ */
+const STARTED_AT = `CASE WHEN e.kind IN ('day_pass', 'visitor_token') THEN (SELECT started_at FROM entitlement_starts WHERE entitlement_id = e.id) END`;
+
 const parseHolidays = (json: string): SiteSettings['holidays'] => {
   const value: unknown = JSON.parse(json);
   if (!Array.isArray(value)) return [];
@@ -249,7 +259,7 @@ export const CANDIDATES_SQL = `
                CASE WHEN e.minutes_left IS NOT NULL
                  THEN e.minutes_left - ((SELECT ${CHECKED_IN_MS(PASS_SINCE)} FROM ${SESSIONS_SINCE('entitlement_id = e.id', PASS_SINCE)}) + 59999) / 60000 END,
                e.monthly_hours, e.monthly_checkins, e.doors,
-               x.started_at,
+               ${STARTED_AT},
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_checkins, 0) ELSE 0 END)
                  + (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_minutes, 0) ELSE 0 END)
@@ -261,7 +271,6 @@ export const CANDIDATES_SQL = `
         JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
         LEFT JOIN checkin_sessions s INDEXED BY checkin_sessions_open_cover ON s.person_id = p.id AND s.closed_at IS NULL
         LEFT JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = p.id
-        LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
         WHERE st.id = 1`;
 
 export class CredentialCache {

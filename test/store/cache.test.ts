@@ -7,6 +7,7 @@ import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
+import { CheckinSessions } from '../../daemon/store/sessions.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset } from '../../daemon/sync/dataset.js';
 import { fcOptions } from '../support/fast-check.js';
@@ -258,6 +259,31 @@ describe('SQLite store', () => {
     expect(t?.person).toMatchObject({ alwaysAllowed: true, extendedUnlock: false, lockdownOverride: true, networkCheckin: true });
   });
 
+  it('reads the first use of day passes and visitor tokens, and looks none up for plans and time passes', () => {
+    const cache = new CredentialCache(db, hasher);
+    const entitlements = [
+      { id: 'a-plan', kind: 'plan', name: 'Flex' },
+      { id: 'a-time', kind: 'time_pass', name: '10 h', minutesLeft: 600 },
+      { id: 'a-day', kind: 'day_pass', name: 'Day' },
+      { id: 'a-token', kind: 'visitor_token', name: 'Visit' },
+      { id: 'a-day2', kind: 'day_pass', name: 'Day, unused' },
+    ];
+    const person = { id: 'a', kind: 'member', name: 'A', status: 'active', credentials: [{ id: 'a-card', kind: 'card', value: '111' }], entitlements };
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 1, people: [person] }), 1);
+    const sessions = new CheckinSessions(db);
+    // The pipeline records starts only for the two kinds that have one; a
+    // row under a plan or a time pass id is ignored, as the engine would.
+    for (const [id, at] of [['a-plan', 10], ['a-time', 20], ['a-day', 30], ['a-token', 40]] as const) sessions.startEntitlement(id, 'a', at, `e-${id}`);
+    const [a] = cache.candidates(hasher.lookupOf('card', '111'), { at: 100, monthStart: 0, area: null });
+    expect(Object.fromEntries(a?.entitlements.map((e) => [e.id, e.startedAt]) ?? [])).toEqual({
+      'a-plan': null,
+      'a-time': null,
+      'a-day': 30,
+      'a-token': 40,
+      'a-day2': null,
+    });
+  });
+
   it('reads a candidate through indexes only: no table scan, however long the session history', () => {
     new CredentialCache(db, hasher);
     const plan = db
@@ -276,6 +302,8 @@ describe('SQLite store', () => {
         expect.stringMatching(/^SEARCH s USING COVERING INDEX checkin_sessions_open_cover/),
         expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_person_end/),
         expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_entitlement_end/),
+        // Under CASE, so only day passes and visitor tokens look it up.
+        expect.stringMatching(/^SEARCH entitlement_starts USING INDEX sqlite_autoindex_entitlement_starts_1 \(entitlement_id=\?\)/),
       ]),
     );
     expect(plan.filter((step) => step.includes('checkin_sessions') && !step.includes('COVERING'))).toEqual([]);
