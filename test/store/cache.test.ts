@@ -284,11 +284,26 @@ describe('SQLite store', () => {
     });
   });
 
+  it('reads the presence in the reader\'s area with the candidates, and none without an area', () => {
+    const cache = new CredentialCache(db, hasher);
+    const person = { id: 'a', kind: 'member', name: 'A', status: 'active', credentials: [{ id: 'a-card', kind: 'card', value: '111' }], entitlements: [{ id: 'a-plan', kind: 'plan' }, { id: 'a-day', kind: 'day_pass' }] };
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 1, people: [person] }), 1);
+    const sessions = new CheckinSessions(db);
+    const at = Date.parse('2026-11-23T10:00:00Z');
+    sessions.setPresence('a', 'main', true, at - 1);
+    sessions.setPresence('a', 'lab', false, at - 2);
+    const presence = (area: string | null) => cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart: 0, area }).map((c) => c.areaPresence);
+    expect(presence('main')).toEqual([{ inside: true, changedAt: at - 1 }]);
+    expect(presence('lab')).toEqual([{ inside: false, changedAt: at - 2 }]);
+    expect(presence('roof')).toEqual([null]);
+    expect(presence(null)).toEqual([null]);
+  });
+
   it('reads a candidate through indexes only: no table scan, however long the session history', () => {
     new CredentialCache(db, hasher);
     const plan = db
-      .prepare<[Buffer, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
-      .all(Buffer.alloc(32), 1, 0)
+      .prepare<[Buffer, number, number, string], { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
+      .all(Buffer.alloc(32), 1, 0, 'main')
       .map((row) => row.detail);
     // The one scan is of k, the single row of parameters.
     expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual(['SCAN CONSTANT ROW', 'SCAN k']);
@@ -304,6 +319,7 @@ describe('SQLite store', () => {
         expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_entitlement_end/),
         // Under CASE, so only day passes and visitor tokens look it up.
         expect.stringMatching(/^SEARCH entitlement_starts USING INDEX sqlite_autoindex_entitlement_starts_1 \(entitlement_id=\?\)/),
+        expect.stringMatching(/^SEARCH a USING INDEX sqlite_autoindex_area_presence_1 \(person_id=\? AND area=\?\)/),
       ]),
     );
     expect(plan.filter((step) => step.includes('checkin_sessions') && !step.includes('COVERING'))).toEqual([]);
