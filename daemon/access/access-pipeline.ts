@@ -139,6 +139,8 @@ export class AccessPipeline {
   readonly #listeners = new Set<(result: AccessResult, source: AccessSource) => void>();
   #journalFailures = 0;
   #settingsFor: { appliedAt: number | null; gen: number; holidays: ReadonlySet<string>; tokens: VisitorTokenPolicy } | null = null;
+  /** The last sync time as every event states it: formatting it costs ≈ 0.45 µs, and it changes once per sync. */
+  #syncedIso: { readonly at: number; readonly iso: string } | null = null;
 
   constructor(options: AccessPipelineOptions) {
     this.#o = options;
@@ -333,11 +335,16 @@ export class AccessPipeline {
     const fresh = freshness(state.syncedAt, at, this.#o.staleness?.staleAfterMs ?? null);
     const cache: AccessEvent['cache'] = {
       version: state.version,
-      syncedAt: state.syncedAt === null ? null : new Date(state.syncedAt).toISOString(),
+      syncedAt: state.syncedAt === null ? null : this.#isoOf(state.syncedAt),
       ageS: fresh.ageMs === null ? null : Math.floor(fresh.ageMs / 1000),
       stale: fresh.stale,
     };
     return { state, stale: fresh.stale, cache };
+  }
+
+  #isoOf(syncedAt: number): string {
+    if (this.#syncedIso?.at !== syncedAt) this.#syncedIso = { at: syncedAt, iso: new Date(syncedAt).toISOString() };
+    return this.#syncedIso.iso;
   }
 
   #decide(source: AccessSource, at: number, candidates: readonly Candidate[], facts: { state: CacheStamp; stale: boolean }): Decision {
