@@ -6,8 +6,7 @@
 import type { GatehouseConfig } from '../config/schema.js';
 import { realPinOf, type DuressScheme } from '../engine/duress.js';
 import type { GuessingPolicy } from '../engine/lockout.js';
-import type { Candidate } from '../engine/types.js';
-import type { CandidateContext, CredentialCache } from '../store/cache.js';
+import type { CandidateContext, CandidateRead, CredentialCache } from '../store/cache.js';
 import type { CredentialHasher } from '../store/credential-hash.js';
 import { GuessGuard } from './guess-guard.js';
 import type { KeypadEntryOptions } from './keypad-entry.js';
@@ -37,10 +36,10 @@ export function duressCandidates(
   typed: string,
   hasher: CredentialHasher,
   cache: CredentialCache,
-  context?: CandidateContext,
-): Candidate[] {
+  context: CandidateContext,
+): CandidateRead | null {
   const pin = realPinOf(scheme, typed);
-  return pin === null ? [] : cache.candidates(hasher.lookupOf('keypad', pin), context);
+  return pin === null ? null : cache.read(hasher.lookupOf('keypad', pin), context);
 }
 
 /** The guessing policy of config `guessing` (seconds) in the guard's milliseconds. */

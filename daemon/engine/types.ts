@@ -61,7 +61,7 @@ export interface EntitlementFacts {
   readonly monthlyCheckins: number | null;
   /** Door ids it opens; null = every door. */
   readonly doors: readonly string[] | null;
-  /** First use recorded on this gateway (visitor token start, day pass day), epoch ms. */
+  /** First use recorded on this gateway (visitor token start, day pass day), epoch ms; always null for plans and time passes. */
   readonly startedAt: number | null;
 }
 

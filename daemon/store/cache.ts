@@ -49,6 +49,21 @@ export interface CacheState {
   readonly issuedAt: number | null;
 }
 
+/**
+ * The sync facts a decision is stamped with (version and last sync in the
+ * event, staleness for the engine) and those the site rules are keyed by
+ * (generation, last change): read by the statement that reads the
+ * candidates, so they are those of the data decided on.
+ */
+export type CacheStamp = Pick<CacheState, 'gen' | 'version' | 'syncedAt' | 'appliedAt'>;
+
+/** One read of the cache for a credential: what matched, and the state of the data it matched in. */
+export interface CandidateRead {
+  readonly candidates: Candidate[];
+  /** Null when nothing matched (no row to carry it): read state() in the same turn. */
+  readonly state: CacheStamp | null;
+}
+
 /** What the facts of a candidate depend on besides the credential: the instant, the month and the reader's area. */
 export interface CandidateContext {
   readonly at: number;
@@ -103,10 +118,18 @@ type CandidateRow = [
   monthlyHours: number | null,
   monthlyCheckins: number | null,
   doors: string | null,
+  /** Null unless a day pass or visitor token that was started. */
   startedAt: number | null,
   /** Check-ins and checked-in minutes this month (cloud counters plus local sessions); null unless the entitlement has a monthly limit. */
   usedCheckins: number | null,
   usedMinutes: number | null,
+  /** The person's presence in the reader's area: changed_at * 2 + inside; null without an area or a row. */
+  presence: number | null,
+  /** sync_state of the generation read (the same on every row). */
+  gen: number,
+  version: number,
+  syncedAt: number | null,
+  appliedAt: number | null,
 ];
 
 /** Column positions in CandidateRow. */
@@ -134,6 +157,11 @@ const Col = {
   StartedAt: 20,
   UsedCheckins: 21,
   UsedMinutes: 22,
+  Presence: 23,
+  Gen: 24,
+  Version: 25,
+  SyncedAt: 26,
+  AppliedAt: 27,
 } as const;
 
 /** Bits of CandidateRow.personFlags (the columns are 0 or 1, by CHECK). */
@@ -164,6 +192,15 @@ const SESSIONS_SINCE = (owner: string, since: string): string =>
 // CAST: better-sqlite3 binds a JavaScript number as a REAL, so the sum is one
 // too, and the divisions into minutes below must be integer divisions.
 const CHECKED_IN_MS = (since: string): string => `CAST(coalesce(sum(max(0, min(coalesce(closed_at, k.at), k.at) - max(opened_at, (${since})))), 0) AS INTEGER)`;
+
+/**
+ * When a pass was first used here: only day passes and visitor tokens have
+ * a first use (engine/entitlements.ts reads startedAt for nothing else), so
+ * plans and time passes, most rows, skip the lookup. A subquery under CASE
+ * rather than a LEFT JOIN: SQLite seeks a joined table's index before it
+ * tests an ON term on the outer row, so a kind test there saves nothing.
+ */
+const STARTED_AT = `CASE WHEN e.kind IN ('day_pass', 'visitor_token') THEN (SELECT started_at FROM entitlement_starts WHERE entitlement_id = e.id) END`;
 
 const parseHolidays = (json: string): SiteSettings['holidays'] => {
   const value: unknown = JSON.parse(json);
@@ -206,12 +243,15 @@ interface SettingsRow {
 }
 
 /**
- * One statement per read: each statement costs a few µs of its own
- * (bind, step, crossing into JavaScript), so the plan-usage and
- * time-pass sums are subqueries, run only for the rows that need them.
- * The parameters come in by position as the one row of k, which the rest
- * names: binding by name looks each name up on an object, 0.6-1 µs of a
- * read for three names.
+ * One statement per read: each statement costs a few µs of its own (a
+ * WAL read transaction begun and ended, ≈ 4.5 µs here, then bind, step,
+ * crossing into JavaScript), so the sync state the decision is stamped
+ * with and the presence in the reader's area come with the candidates, and
+ * the plan-usage and time-pass sums are subqueries, run only for the rows
+ * that need them. Without an area (k.area NULL) the presence join seeks
+ * nothing. The parameters come in by position as the one row of k, which
+ * the rest names: binding by name looks each name up on an object, 0.6-1
+ * µs of a read for three names.
  * The credential and entitlement indexes cover their columns
  * (migration 8), and so do the session indexes (migration 9), so the
  * read touches as few pages as it can and never a session row. The
@@ -227,18 +267,20 @@ export const CANDIDATES_SQL = `
                CASE WHEN e.minutes_left IS NOT NULL
                  THEN e.minutes_left - ((SELECT ${CHECKED_IN_MS(PASS_SINCE)} FROM ${SESSIONS_SINCE('entitlement_id = e.id', PASS_SINCE)}) + 59999) / 60000 END,
                e.monthly_hours, e.monthly_checkins, e.doors,
-               x.started_at,
+               ${STARTED_AT},
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_checkins, 0) ELSE 0 END)
                  + (SELECT count(*) FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)} AND opened_at >= ${USAGE_SINCE}) END,
                CASE WHEN ${LIMITED} THEN (CASE WHEN ${CLOUD_COUNTS} THEN coalesce(p.usage_minutes, 0) ELSE 0 END)
-                 + (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) / 60000 END
-        FROM (SELECT ? AS lookup, ? AS at, ? AS month_start) k
+                 + (SELECT ${CHECKED_IN_MS(USAGE_SINCE)} FROM ${SESSIONS_SINCE('person_id = p.id', USAGE_SINCE)}) / 60000 END,
+               a.changed_at * 2 + a.inside,
+               st.gen, st.version, st.synced_at, st.applied_at
+        FROM (SELECT ? AS lookup, ? AS at, ? AS month_start, ? AS area) k
         JOIN sync_state st
         JOIN cache_credentials c ON c.gen = st.gen AND c.lookup = k.lookup
         JOIN cache_people p ON p.gen = st.gen AND p.id = c.person_id
         LEFT JOIN checkin_sessions s INDEXED BY checkin_sessions_open_cover ON s.person_id = p.id AND s.closed_at IS NULL
+        LEFT JOIN area_presence a ON a.person_id = p.id AND a.area = k.area
         LEFT JOIN cache_entitlements e ON e.gen = st.gen AND e.person_id = p.id
-        LEFT JOIN entitlement_starts x ON x.entitlement_id = e.id
         WHERE st.id = 1`;
 
 /**
@@ -283,10 +325,7 @@ export class CredentialCache {
     // Every query names the generation through sync_state, so a swap (one
     // UPDATE of sync_state.gen) switches them all at once.
     this.#stmts = {
-      candidates: db.prepare<[lookup: Buffer, at: number, monthStart: number], CandidateRow>(CANDIDATES_SQL).raw(true),
-      presence: db.prepare<[string, string], { inside: number; changed_at: number }>(
-        `SELECT inside, changed_at FROM area_presence WHERE person_id = ? AND area = ?`,
-      ),
+      candidates: db.prepare<[lookup: Buffer, at: number, monthStart: number, area: string | null], CandidateRow>(CANDIDATES_SQL).raw(true),
       byEmail: db.prepare<[Buffer], { id: string }>(`
         SELECT p.id FROM sync_state st JOIN cache_people p ON p.gen = st.gen AND p.email_lookup = ? WHERE st.id = 1`),
       bleKeys: db.prepare<[Buffer], { person_id: string; secret: Buffer | null }>(`
@@ -314,7 +353,26 @@ export class CredentialCache {
    * key. The namespace is part of the keyed hash, so a card can never match a PIN.
    */
   candidates(lookup: Buffer, context: CandidateContext = { at: Date.now(), monthStart: 0, area: null }): Candidate[] {
-    const rows = this.#stmts.candidates.all(lookup, context.at, context.monthStart);
+    return this.#candidatesOf(this.#stmts.candidates.all(lookup, context.at, context.monthStart, context.area));
+  }
+
+  /**
+   * The candidates and the sync state they were read in, from one
+   * statement: a statement on this file costs ≈ 4 µs before it reads a
+   * page (beginning and ending a WAL read transaction), so reading
+   * sync_state on its own for every decision cost as much again.
+   */
+  read(lookup: Buffer, context: CandidateContext): CandidateRead {
+    const rows = this.#stmts.candidates.all(lookup, context.at, context.monthStart, context.area);
+    const first = rows[0];
+    const state =
+      first === undefined
+        ? null
+        : { gen: first[Col.Gen], version: first[Col.Version], syncedAt: first[Col.SyncedAt], appliedAt: first[Col.AppliedAt] };
+    return { candidates: this.#candidatesOf(rows), state };
+  }
+
+  #candidatesOf(rows: readonly CandidateRow[]): Candidate[] {
     const found: Candidate[] = [];
     // The join is nested loops with the credential outermost, so the rows of
     // one credential (one per entitlement) are adjacent; sorting them would
@@ -322,7 +380,7 @@ export class CredentialCache {
     for (let i = 0; i < rows.length; ) {
       let end = i + 1;
       while (end < rows.length && rows[end]![Col.CredentialId] === rows[i]![Col.CredentialId]) end++;
-      found.push(this.#candidate(rows, i, end, context));
+      found.push(this.#candidate(rows, i, end));
       i = end;
     }
     return found;
@@ -351,7 +409,7 @@ export class CredentialCache {
   }
 
   /** The candidate of rows [from, to), which share one credential (and so one person). */
-  #candidate(rows: readonly CandidateRow[], from: number, to: number, context: CandidateContext): Candidate {
+  #candidate(rows: readonly CandidateRow[], from: number, to: number): Candidate {
     const r = rows[from]!;
     const entitlements: EntitlementFacts[] = [];
     // Counted by the statement on the rows of limited plans only (the same
@@ -377,7 +435,7 @@ export class CredentialCache {
         startedAt: e[Col.StartedAt],
       });
     }
-    const presence = context.area === null ? undefined : this.#stmts.presence.get(r[Col.PersonId], context.area);
+    const presence = r[Col.Presence];
     const sessionId = r[Col.SessionId];
     const flags = r[Col.PersonFlags];
     return {
@@ -401,7 +459,8 @@ export class CredentialCache {
       entitlements,
       openSession: sessionId === null ? null : { id: sessionId, openedAt: r[Col.SessionOpenedAt] ?? 0 },
       usage,
-      areaPresence: presence === undefined ? null : { inside: presence.inside === 1, changedAt: presence.changed_at },
+      // changed_at * 2 + inside (0 or 1, by CHECK): one column instead of two.
+      areaPresence: presence === null ? null : { inside: presence % 2 !== 0, changedAt: Math.floor(presence / 2) },
     };
   }
 

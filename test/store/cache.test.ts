@@ -7,6 +7,7 @@ import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
+import { CheckinSessions } from '../../daemon/store/sessions.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset, type PersonRecord } from '../../daemon/sync/dataset.js';
 import { fcOptions } from '../support/fast-check.js';
@@ -138,6 +139,33 @@ describe('SQLite store', () => {
     expect(cache.candidates(hasher.lookupOf('card', '111')).map((c) => c.person.id)).toEqual(['a']);
   });
 
+  it('reads the sync state with the candidates: that of the data matched, before and after a swap and a delta', () => {
+    const cache = new CredentialCache(db, hasher);
+    const card = hasher.lookupOf('card', '111');
+    const context = { at: 10_000, monthStart: 0, area: null };
+    const person = (credentials: { id: string; kind: 'card'; value: string }[]) => ({ id: 'a', kind: 'member', name: 'A', status: 'active', credentials });
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 3, people: [person([{ id: 'a1', kind: 'card', value: '111' }])] }), 1_000);
+    const before = cache.read(card, context);
+    expect(before.candidates.map((c) => c.credential.id)).toEqual(['a1']);
+    expect(before.state).toEqual({ gen: cache.state().gen, version: 3, syncedAt: 1_000, appliedAt: 1_000 });
+
+    // A swap: another generation, version and sync time, and the card now another credential's.
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 7, people: [person([{ id: 'a2', kind: 'card', value: '111' }])] }), 2_000);
+    const swapped = cache.read(card, context);
+    expect(swapped.candidates.map((c) => c.credential.id)).toEqual(['a2']);
+    expect(swapped.state).toEqual({ gen: cache.state().gen, version: 7, syncedAt: 2_000, appliedAt: 2_000 });
+    expect(swapped.state?.gen).not.toBe(before.state?.gen);
+
+    // A delta: same generation, the version and times move on with the data.
+    cache.writer.applyDelta([{ op: 'credential.upsert', personId: 'a', credential: { id: 'a2', kind: 'card', value: '111', validFrom: null, validTo: null, status: 'revoked' } }], 8, 3_000);
+    const delta = cache.read(card, context);
+    expect(delta.candidates.map((c) => c.credential.status)).toEqual(['revoked']);
+    expect(delta.state).toEqual({ gen: swapped.state?.gen, version: 8, syncedAt: 3_000, appliedAt: 3_000 });
+
+    // Nothing matched: no row carried the state, the caller reads it itself.
+    expect(cache.read(hasher.lookupOf('card', '999'), context)).toEqual({ candidates: [], state: null });
+  });
+
   it('gives each matching credential its owner, its open session and every entitlement of the owner, from one read', () => {
     const cache = new CredentialCache(db, hasher);
     const day = 86_400_000;
@@ -248,11 +276,51 @@ describe('SQLite store', () => {
     expect(t?.person).toMatchObject({ alwaysAllowed: true, extendedUnlock: false, lockdownOverride: true, networkCheckin: true });
   });
 
+  it('reads the first use of day passes and visitor tokens, and looks none up for plans and time passes', () => {
+    const cache = new CredentialCache(db, hasher);
+    const entitlements = [
+      { id: 'a-plan', kind: 'plan', name: 'Flex' },
+      { id: 'a-time', kind: 'time_pass', name: '10 h', minutesLeft: 600 },
+      { id: 'a-day', kind: 'day_pass', name: 'Day' },
+      { id: 'a-token', kind: 'visitor_token', name: 'Visit' },
+      { id: 'a-day2', kind: 'day_pass', name: 'Day, unused' },
+    ];
+    const person = { id: 'a', kind: 'member', name: 'A', status: 'active', credentials: [{ id: 'a-card', kind: 'card', value: '111' }], entitlements };
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 1, people: [person] }), 1);
+    const sessions = new CheckinSessions(db);
+    // The pipeline records starts only for the two kinds that have one; a
+    // row under a plan or a time pass id is ignored, as the engine would.
+    for (const [id, at] of [['a-plan', 10], ['a-time', 20], ['a-day', 30], ['a-token', 40]] as const) sessions.startEntitlement(id, 'a', at, `e-${id}`);
+    const [a] = cache.candidates(hasher.lookupOf('card', '111'), { at: 100, monthStart: 0, area: null });
+    expect(Object.fromEntries(a?.entitlements.map((e) => [e.id, e.startedAt]) ?? [])).toEqual({
+      'a-plan': null,
+      'a-time': null,
+      'a-day': 30,
+      'a-token': 40,
+      'a-day2': null,
+    });
+  });
+
+  it('reads the presence in the reader\'s area with the candidates, and none without an area', () => {
+    const cache = new CredentialCache(db, hasher);
+    const person = { id: 'a', kind: 'member', name: 'A', status: 'active', credentials: [{ id: 'a-card', kind: 'card', value: '111' }], entitlements: [{ id: 'a-plan', kind: 'plan' }, { id: 'a-day', kind: 'day_pass' }] };
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 1, people: [person] }), 1);
+    const sessions = new CheckinSessions(db);
+    const at = Date.parse('2026-11-23T10:00:00Z');
+    sessions.setPresence('a', 'main', true, at - 1);
+    sessions.setPresence('a', 'lab', false, at - 2);
+    const presence = (area: string | null) => cache.candidates(hasher.lookupOf('card', '111'), { at, monthStart: 0, area }).map((c) => c.areaPresence);
+    expect(presence('main')).toEqual([{ inside: true, changedAt: at - 1 }]);
+    expect(presence('lab')).toEqual([{ inside: false, changedAt: at - 2 }]);
+    expect(presence('roof')).toEqual([null]);
+    expect(presence(null)).toEqual([null]);
+  });
+
   it('reads a candidate through indexes only: no table scan, however long the session history', () => {
     new CredentialCache(db, hasher);
     const plan = db
-      .prepare<[Buffer, number, number], { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
-      .all(Buffer.alloc(32), 1, 0)
+      .prepare<[Buffer, number, number, string], { detail: string }>(`EXPLAIN QUERY PLAN ${CANDIDATES_SQL}`)
+      .all(Buffer.alloc(32), 1, 0, 'main')
       .map((row) => row.detail);
     // The one scan is of k, the single row of parameters.
     expect(plan.filter((step) => step.startsWith('SCAN'))).toEqual(['SCAN CONSTANT ROW', 'SCAN k']);
@@ -266,6 +334,9 @@ describe('SQLite store', () => {
         expect.stringMatching(/^SEARCH s USING COVERING INDEX checkin_sessions_open_cover/),
         expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_person_end/),
         expect.stringMatching(/^SEARCH checkin_sessions USING COVERING INDEX checkin_sessions_by_entitlement_end/),
+        // Under CASE, so only day passes and visitor tokens look it up.
+        expect.stringMatching(/^SEARCH entitlement_starts USING INDEX sqlite_autoindex_entitlement_starts_1 \(entitlement_id=\?\)/),
+        expect.stringMatching(/^SEARCH a USING INDEX sqlite_autoindex_area_presence_1 \(person_id=\? AND area=\?\)/),
       ]),
     );
     expect(plan.filter((step) => step.includes('checkin_sessions') && !step.includes('COVERING'))).toEqual([]);

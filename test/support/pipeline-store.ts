@@ -34,7 +34,7 @@ export function openPipelineStore(
   options: {
     readonly guessing?: GatehouseConfig['guessing'];
     readonly duress?: GatehouseConfig['keypad']['duress']['scheme'];
-    readonly pipeline?: Partial<Pick<AccessPipelineOptions, 'now' | 'clock' | 'areas' | 'doors'>>;
+    readonly pipeline?: Partial<Pick<AccessPipelineOptions, 'now' | 'clock' | 'areas' | 'doors' | 'staleness'>>;
   } = {},
 ): PipelineStore {
   const db = openDatabase(join(dir, 'g.db'));
