@@ -23,7 +23,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -61,6 +61,8 @@ const to = { gatewayId: 'bench-gw', siteId: 'bench' };
 const hasher = new CredentialHasher(Buffer.alloc(32, 9));
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
+/** How long the loop is watched without an apply, as the baseline. */
+const IDLE_BASELINE_MS = 5_000;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 
 console.log(`generating ${people.toLocaleString('en')} people (seed ${values.seed})...`);
@@ -107,6 +109,11 @@ try {
   });
   engine.start();
 
+  // The setup (two data sets of objects, one bulk apply) leaves hundreds of MB of garbage on this
+  // thread's heap that the daemon never has: collected before anything is timed (and given time to
+  // finish its sweeping), it does not slow every collection of the measured part.
+  fullGc();
+  await new Promise((r) => setTimeout(r, 500));
   const histogram = monitorEventLoopDelay({ resolution: 1 });
   let last = performance.now();
   let maxGap = 0;
@@ -154,13 +161,28 @@ try {
 
   // Garbage-collection pauses of this (the event loop's) thread during the apply: a stall that is not the apply's own work.
   const gcPauses: number[] = [];
+  const majorPauses: number[] = [];
   const gcObserver = new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) gcPauses.push(entry.duration);
+    for (const entry of list.getEntries()) {
+      gcPauses.push(entry.duration);
+      if (((entry as { detail?: { kind?: number } }).detail?.kind ?? 0) === constants.NODE_PERFORMANCE_GC_MAJOR) majorPauses.push(entry.duration);
+    }
   });
   gcObserver.observe({ entryTypes: ['gc'] });
-  // The setup (two data sets of objects, one bulk apply) leaves hundreds of MB of garbage on this
-  // thread's heap that the daemon never has; collected now, it does not slow every collection of the measured part.
-  fullGc();
+  // The baseline, in the same run: the same loop with the same lookups and
+  // journal appends, for about as long as an apply takes, without one. What
+  // it shows is this machine's own hiccups (other tenants, the hypervisor).
+  const baseline = monitorEventLoopDelay({ resolution: 1 });
+  baseline.enable();
+  await new Promise((r) => setTimeout(r, IDLE_BASELINE_MS));
+  baseline.disable();
+  const idleGap = maxGap;
+  maxGap = 0;
+  over10 = 0;
+  ticks = 0;
+  longGaps.length = 0;
+  gcPauses.length = 0;
+  majorPauses.length = 0;
   histogram.enable();
   const started = performance.now();
   let applied = 0;
@@ -224,11 +246,16 @@ try {
     `  event-loop delay             max ${ms(histogram.max / 1e6)}, p99.9 ${ms(histogram.percentile(99.9) / 1e6)}, p99 ${ms(histogram.percentile(99) / 1e6)}, mean ${ms(histogram.mean / 1e6)} (monitorEventLoopDelay)`,
   );
   console.log(`  longest gap of a 1 ms timer  ${ms(maxGap)}; ${over10} of ${ticks.toLocaleString('en')} gaps over 10 ms`);
+  console.log(
+    `  baseline, no apply (${IDLE_BASELINE_MS / 1000} s before it): loop delay max ${ms(baseline.max / 1e6)}, p99 ${ms(baseline.percentile(99) / 1e6)}; longest timer gap ${ms(idleGap)}`,
+  );
  if (values.gaps === true) {
     for (const g of longGaps) console.log(`    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)})`);
   }
  gcPauses.sort((a, b) => a - b);
-  console.log(`  GC pauses on the loop        ${gcPauses.length}, max ${ms(gcPauses.at(-1) ?? 0)}, ${gcPauses.filter((p) => p > 5).length} over 5 ms`);
+  console.log(
+    `  GC pauses on the loop        ${gcPauses.length}, max ${ms(gcPauses.at(-1) ?? 0)}, ${gcPauses.filter((p) => p > 5).length} over 5 ms; of them full (mark-compact) ${majorPauses.length}, max ${ms(Math.max(0, ...majorPauses))}`,
+  );
   console.log(`  lookups during the apply     ${lookups.toLocaleString('en')}, slowest ${ms(maxLookup)}, ${oldSeen.toLocaleString('en')} answered from the old data`);
   const quantiles = (sorted: number[]): string =>
     `median ${ms(sorted[Math.floor(sorted.length / 2)] ?? 0)}, p99 ${ms(sorted[Math.floor(sorted.length * 0.99)] ?? 0)}, max ${ms(sorted.at(-1) ?? 0)}`;
@@ -241,7 +268,14 @@ try {
     // Figures for bench/run.ts, which runs this in its own process.
     writeFileSync(
       values.json,
-      JSON.stringify({ applyS: (applied - started) / 1000, rawS: rawMs / 1000, maxStallMs: histogram.max / 1e6, p99StallMs: histogram.percentile(99) / 1e6 }),
+      JSON.stringify({
+        applyS: (applied - started) / 1000,
+        rawS: rawMs / 1000,
+        maxStallMs: histogram.max / 1e6,
+        p99StallMs: histogram.percentile(99) / 1e6,
+        idleMaxStallMs: baseline.max / 1e6,
+        idleP99StallMs: baseline.percentile(99) / 1e6,
+      }),
     );
   }
 } finally {

@@ -85,6 +85,9 @@ export interface SyncEngineOptions {
   readonly maxQueued?: number;
 }
 
+/** A snapshot chunk without its data: what the engine keeps of it while the data is staged. */
+type ChunkHeader = Omit<SnapshotChunk, 'data'>;
+
 /** Where a snapshot's chunks come from; each has its own assembly, so an import never mixes with MQTT chunks. */
 interface Channel {
   readonly source: SyncSource;
@@ -403,7 +406,10 @@ export class SyncEngine {
     asm.take(c);
     if (ch.source === 'mqtt') this.#armChunkTimer();
 
-    const outcome = this.#stageChunk(c, ch, asm).catch((error: unknown) => this.#stagingFailed(error, c, ch, asm));
+    // Only the header stays here while the chunk is staged: its data (~64 KiB) is the stager's, and
+    // held across the wait it would outlive a young-generation collection or two and be promoted.
+    const { data, ...header } = c;
+    const outcome = this.#stageChunk(header, data, ch, asm).catch((error: unknown) => this.#stagingFailed(error, header, ch, asm));
     ch.handed.push(outcome);
     void outcome.finally(() => ch.handed.splice(ch.handed.indexOf(outcome), 1));
     // The last chunk holds the queue until the swap: what comes next must see its result.
@@ -412,7 +418,7 @@ export class SyncEngine {
   }
 
   /** Staging a chunk failed (the worker died, the disk is full, a bug): the snapshot must not go on without it. */
-  #stagingFailed(error: unknown, c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): ChunkOutcome {
+  #stagingFailed(error: unknown, c: ChunkHeader, ch: Channel, asm: SnapshotAssembly): ChunkOutcome {
     if (error instanceof AbortedError) return this.#failure(error);
     if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
     if (ch.assembly !== asm) {
@@ -429,7 +435,7 @@ export class SyncEngine {
   }
 
   /** A chunk handed over after one of its snapshot that failed: what strict order would have answered. */
-  #afterFailure(c: SnapshotChunk, ch: Channel, reason: SyncRejectReason): Rejected {
+  #afterFailure(c: ChunkHeader, ch: Channel, reason: SyncRejectReason): Rejected {
     this.#collect();
     const detail = `chunk ${c.chunk} of snapshot ${c.snapshotId}, which already ended (${reason})`;
     // An import stops at its first refusal: the ones after it are nobody's business.
@@ -484,8 +490,8 @@ export class SyncEngine {
   }
 
   /** Stage one chunk's records; after the last chunk, check the whole and swap it in. */
-  async #stageChunk(c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
-    const result = await this.#stage(asm.gen, { gen: asm.gen, at: this.#now(), data: c.data, validate: true, label: `chunk ${c.chunk}` });
+  async #stageChunk(c: ChunkHeader, data: string, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
+    const result = await this.#stage(asm.gen, { gen: asm.gen, at: this.#now(), data, validate: true, label: `chunk ${c.chunk}` });
     if (asm.failure !== null) return this.#afterFailure(c, ch, asm.failure);
     if (ch.assembly !== asm) {
       // The snapshot ended while this chunk was staged (timed out, replaced); that was reported then.
@@ -529,7 +535,7 @@ export class SyncEngine {
   }
 
   /** The last chunk is staged: check the whole and swap it in. */
-  async #finish(c: SnapshotChunk, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
+  async #finish(c: ChunkHeader, ch: Channel, asm: SnapshotAssembly): Promise<ChunkOutcome> {
     if (!asm.checksumMatches()) {
       this.#abandon(ch, 'checksum_mismatch');
       return this.#reject('checksum_mismatch', `snapshot ${c.snapshotId}: the ${c.chunks} chunk(s) do not add up to ${c.checksum}`, ch.source === 'mqtt' ? 'checksum' : null);
