@@ -11,6 +11,7 @@ import { dirname, resolve } from 'node:path';
 import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { sendControlRequest } from '../control/control-server.js';
 import type { GatewayStatusReport } from '../runtime/gateway.js';
+import { generationPath, generationsOnDisk } from '../store/cache-files.js';
 import { EXIT } from './exit-codes.js';
 import type { CliOptions } from './main.js';
 
@@ -182,6 +183,17 @@ async function clockCheck(): Promise<CheckResult[]> {
 
 const MB = 1024 * 1024;
 
+/**
+ * Free space against what the store needs: a margin for the journal, and
+ * room for the next snapshot, which is built as a file of its own beside
+ * the cache in force (about as large) before the old one is deleted.
+ */
+export function diskLevel(freeBytes: number, cacheBytes: number): CheckLevel {
+  if (freeBytes < 50 * MB + cacheBytes) return 'fail';
+  if (freeBytes < 500 * MB + 2 * cacheBytes) return 'warn';
+  return 'ok';
+}
+
 async function diskCheck({ loaded }: DoctorContext): Promise<CheckResult[]> {
   if (loaded === null || loaded.config.store.path === ':memory:') return [];
   const db = loaded.config.store.path;
@@ -190,8 +202,12 @@ async function diskCheck({ loaded }: DoctorContext): Promise<CheckResult[]> {
   const fs = statfsSync(dir);
   const free = fs.bavail * fs.bsize;
   const size = existsSync(db) ? statSync(db).size : 0;
-  const detail = `${(free / MB).toFixed(0)} MB free on the store's file system; database ${(size / MB).toFixed(1)} MB`;
-  const level: CheckLevel = free < 50 * MB ? 'fail' : free < 500 * MB ? 'warn' : 'ok';
+  // The largest generation file is the one in force (others are a build in progress or leftovers).
+  const cache = Math.max(0, ...generationsOnDisk(db).map((gen) => statSync(generationPath(db, gen), { throwIfNoEntry: false })?.size ?? 0));
+  const level = diskLevel(free, cache);
+  const detail = `${(free / MB).toFixed(0)} MB free on the store's file system; database ${(size / MB).toFixed(1)} MB, cache ${(cache / MB).toFixed(1)} MB${
+    level === 'ok' ? '' : ` (the next snapshot is built beside the cache in force: keep at least ${((500 * MB + 2 * cache) / MB).toFixed(0)} MB free)`
+  }`;
   return [{ check: 'disk', level, detail }];
 }
 
