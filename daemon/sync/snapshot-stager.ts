@@ -3,14 +3,14 @@
  * data set file) into a staging generation, in two steps:
  *   1. prepare: parse the JSON text, validate every record, hash and seal
  *      credentials, encode rows. CPU only, no lock.
- *   2. insert: the prepared rows, in transactions as short as the write
- *      pace says.
- * On the staging worker, stage-queue.ts runs the two for a queue of parts
- * (inserting across parts, in transactions that give way to the daemon's
- * writes); on the event loop (in-memory databases) stagePartText() runs
- * them for one part at a time, in slices. A part with an invalid record
- * inserts nothing. Nothing staged is visible to decisions until the
- * generation is swapped in.
+ *   2. insert: the prepared rows.
+ * On the staging worker, stage-queue.ts runs the two for a queue of parts,
+ * into the file of the generation being built (generation-build.ts); a
+ * part with an invalid record ends that generation. On the event loop (an
+ * in-memory store) stagePartText() runs them for one part at a time, in
+ * slices of short transactions, and a part with an invalid record inserts
+ * nothing. Nothing staged is visible to decisions until the generation is
+ * put in force.
  */
 import type { z } from 'zod';
 import { newStageCounts, type CacheWriter, type StageCounts, type StageRow } from '../store/cache-writer.js';
