@@ -15,13 +15,34 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 
+export interface WorkerThreadOptions extends WorkerOptions {
+  /**
+   * Run the thread this many nice steps below the caller's CPU priority
+   * (Linux keeps a nice value per thread), from its first instruction:
+   * loading and compiling its modules is work too. Where the system refuses,
+   * the thread runs at the caller's priority.
+   */
+  readonly nicerBy?: number;
+}
+
 /** `entry`: the compiled module's URL, e.g. new URL('./x-main.js', import.meta.url). */
-export function startWorkerThread(entry: URL, options: WorkerOptions): Worker {
+export function startWorkerThread(entry: URL, options: WorkerThreadOptions): Worker {
+  const { nicerBy = 0, ...workerOptions } = options;
   const js = fileURLToPath(entry);
-  if (existsSync(js)) return new Worker(js, options);
-  const source = pathToFileURL(js.replace(/\.js$/, '.ts')).href;
-  const bootstrap = `import { register } from ${JSON.stringify(import.meta.resolve('tsx/esm/api'))};
-register();
-await import(${JSON.stringify(source)});`;
-  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(bootstrap)}`), options);
+  const compiled = existsSync(js);
+  if (compiled && nicerBy === 0) return new Worker(js, workerOptions);
+  const lines: string[] = [];
+  if (nicerBy > 0) {
+    lines.push(
+      `import { getPriority, setPriority } from 'node:os';`,
+      `try { setPriority(Math.min(19, getPriority() + ${Math.trunc(nicerBy)})); } catch { /* refused: the caller's priority */ }`,
+    );
+  }
+  if (compiled) {
+    lines.push(`await import(${JSON.stringify(pathToFileURL(js).href)});`);
+  } else {
+    lines.push(`const { register } = await import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))});`, `register();`);
+    lines.push(`await import(${JSON.stringify(pathToFileURL(js.replace(/\.js$/, '.ts')).href)});`);
+  }
+  return new Worker(new URL(`data:text/javascript,${encodeURIComponent(lines.join('\n'))}`), workerOptions);
 }

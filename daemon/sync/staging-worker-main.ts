@@ -5,7 +5,6 @@
  * main file: the files it builds are its own until they are put in force,
  * and the conflict scan reads the file in force read-only.
  */
-import { getPriority, setPriority } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as turn } from 'node:timers/promises';
 import { parentPort, workerData } from 'node:worker_threads';
@@ -23,23 +22,6 @@ import type { StagingReply, StagingRequest, StagingWorkerData } from './staging-
  * shares no lock with a file being built.
  */
 const STRETCH_MS = 50;
-
-/**
- * How much lower than the daemon's this thread's CPU priority is (nice
- * steps; Linux keeps a nice value per thread). On a two-core box the event
- * loop, this thread and V8's helper threads all want a core while a
- * snapshot is built; the event loop carries door decisions and must win.
- * Measured on 100k-person applies (bench/sync-apply.ts, three interleaved
- * pairs): gaps of the loop over 10 ms 22-24 -> 7-8, loop delay p99
- * 7.4-7.9 -> 4.7-5.3 ms, and the apply no slower (4.7-6.7 s against
- * 6.2-6.8 s).
- */
-const NICER_BY = 10;
-try {
-  setPriority(Math.min(19, getPriority() + NICER_BY));
-} catch {
-  // Not allowed here (a sandbox without the syscall): the thread runs at the daemon's priority.
-}
 
 const port = parentPort;
 if (port === null) throw new Error('staging-worker-main.ts runs as a worker thread');
