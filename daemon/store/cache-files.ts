@@ -111,6 +111,11 @@ export function isCacheAttached(db: Db): boolean {
   return (db.pragma('database_list') as { name: string }[]).some((d) => d.name === CACHE_SCHEMA);
 }
 
+/** The generation file in force cannot be used: moved aside at start, refused at a swap. */
+class CacheFileDamagedError extends Error {
+  override readonly name = 'CacheFileDamagedError';
+}
+
 /** Per-schema settings of an attached generation file. */
 function configureAttached(db: Db): void {
   // The same reasoning as the main file (database.ts): a commit is a write
@@ -131,7 +136,8 @@ function attachChecked(db: Db, path: string): void {
     if (version > CACHE_SCHEMA_VERSION) {
       throw new StoreError(`cache file ${path} has schema version ${version}, newer than this Gatehouse (${CACHE_SCHEMA_VERSION}); refusing to use it`);
     }
-    if (version < 1) throw new StoreError(`${path} is not a cache generation file (schema version ${version})`);
+    // An empty or foreign file where the pointer says the cache is: as good as damaged.
+    if (version < 1) throw new CacheFileDamagedError(`${path} is not a cache generation file (schema version ${version})`);
     const upgrades = cacheMigrationsFrom(version, CACHE_SCHEMA);
     if (upgrades.length > 0) {
       db.transaction(() => {
@@ -222,9 +228,6 @@ export function attachCache(db: Db, options: AttachOptions = {}): void {
   }
 }
 
-class CacheFileDamagedError extends Error {
-  override readonly name = 'CacheFileDamagedError';
-}
 
 function isCorruption(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;

@@ -128,6 +128,19 @@ describe('cache generation files', () => {
     expect(db.prepare('SELECT count(*) AS n FROM journal').get()).toEqual({ n: 0 });
   });
 
+  it('an empty file where the cache should be is treated as damaged: moved aside, an empty cache in its place', () => {
+    db = openDatabase(path);
+    new CredentialCache(db, hasher).applySnapshot(generateDataset({ people: 10, seed: 1, version: 4 }), AT);
+    db.close();
+    // Truncated to nothing (a disk that lost it, a technician's mistake): SQLite opens it as an empty database.
+    writeFileSync(generationPath(path, 1), Buffer.alloc(0));
+    const { logger, lines } = memoryLogger();
+    db = openDatabase(path, { logger, now: () => AT });
+    expect(new CredentialCache(db, hasher).state()).toMatchObject({ version: 0, appliedAt: null });
+    expect(existsSync(`${generationPath(path, 1)}.corrupt-2026-03-04T05-06-07-089Z`)).toBe(true);
+    expect(lines.join('')).toContain('the cache file is damaged');
+  });
+
   it('refuses a cache file newer than this code, as it refuses a newer main file', () => {
     db = openDatabase(path);
     db.close();
