@@ -27,12 +27,12 @@
  * An in-memory store attaches an in-memory database instead, and stages
  * generations inside it (sync_state.gen), as the single-file store did.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { unlink } from 'node:fs/promises';
 import { basename, dirname } from 'node:path';
 import type { Logger } from '../runtime/logger.js';
 import { CACHE_SCHEMA_VERSION, GENERATION_TABLES, cacheMigrationsFrom, cacheSchemaSql } from './cache-schema.js';
-import { durableTransaction, StoreError, type Db } from './database.js';
+import { checkIntact, DatabaseCorruptError, durableTransaction, isCorruption, moveAside, StoreError, type Db } from './database.js';
 
 /** The schema name the cache is attached under. */
 export const CACHE_SCHEMA = 'cache';
@@ -111,11 +111,6 @@ export function isCacheAttached(db: Db): boolean {
   return (db.pragma('database_list') as { name: string }[]).some((d) => d.name === CACHE_SCHEMA);
 }
 
-/** The generation file in force cannot be used: moved aside at start, refused at a swap. */
-class CacheFileDamagedError extends Error {
-  override readonly name = 'CacheFileDamagedError';
-}
-
 /** Per-schema settings of an attached generation file. */
 function configureAttached(db: Db): void {
   // The same reasoning as the main file (database.ts): a commit is a write
@@ -126,18 +121,21 @@ function configureAttached(db: Db): void {
 
 /**
  * Attach `path` as the cache and check it: SQLite can read it, it is a
- * generation file, not newer than this code (brought up to date if older).
- * Throws, leaving nothing attached, when it is none of that.
+ * generation file, not newer than this code (brought up to date if older),
+ * and, with `readEveryPage` (at start, not at a swap: it reads the whole
+ * file), no page is damaged. Throws, leaving nothing attached, when it is
+ * none of that.
  */
-function attachChecked(db: Db, path: string): void {
+function attachChecked(db: Db, path: string, { readEveryPage = false } = {}): void {
   db.prepare(`ATTACH DATABASE ? AS ${CACHE_SCHEMA}`).run(path);
   try {
+    if (readEveryPage) checkIntact(db, CACHE_SCHEMA);
     const version = db.pragma(`${CACHE_SCHEMA}.user_version`, { simple: true }) as number;
     if (version > CACHE_SCHEMA_VERSION) {
       throw new StoreError(`cache file ${path} has schema version ${version}, newer than this Gatehouse (${CACHE_SCHEMA_VERSION}); refusing to use it`);
     }
     // An empty or foreign file where the pointer says the cache is: as good as damaged.
-    if (version < 1) throw new CacheFileDamagedError(`${path} is not a cache generation file (schema version ${version})`);
+    if (version < 1) throw new DatabaseCorruptError(`${path} is not a cache generation file (schema version ${version})`);
     const upgrades = cacheMigrationsFrom(version, CACHE_SCHEMA);
     if (upgrades.length > 0) {
       db.transaction(() => {
@@ -181,14 +179,6 @@ function attachEmpty(db: Db, mainPath: string): number {
   return gen;
 }
 
-/** A damaged cache file goes aside like a damaged main file (database.ts): kept for a look, never deleted. */
-function moveAside(path: string, at: number): string {
-  const movedTo = `${path}.corrupt-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
-  renameSync(path, movedTo);
-  for (const suffix of ['-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
-  return movedTo;
-}
-
 export interface AttachOptions {
   readonly logger?: Logger;
   readonly now?: () => number;
@@ -212,13 +202,10 @@ export function attachCache(db: Db, options: AttachOptions = {}): void {
     return;
   }
   try {
-    attachChecked(db, path);
-    const problems = db.pragma(`${CACHE_SCHEMA}.quick_check(5)`, { simple: false }) as { quick_check: string }[];
-    if (problems.length === 1 && problems[0]?.quick_check === 'ok') return;
-    db.exec(`DETACH DATABASE ${CACHE_SCHEMA}`);
-    throw new CacheFileDamagedError(problems.map((p) => p.quick_check).join('; '));
+    attachChecked(db, path, { readEveryPage: true });
   } catch (error) {
-    if (!(error instanceof CacheFileDamagedError) && !isCorruption(error)) throw error;
+    if (!isCorruption(error)) throw error;
+    // Kept for a look, never deleted, as a damaged main file is.
     const movedTo = moveAside(path, (options.now ?? Date.now)());
     const created = attachEmpty(db, mainPath);
     options.logger?.error(
@@ -226,12 +213,6 @@ export function attachCache(db: Db, options: AttachOptions = {}): void {
       'the cache file is damaged: moved aside, starting on an empty cache (filled from the seed file or the next snapshot)',
     );
   }
-}
-
-
-function isCorruption(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
 /**

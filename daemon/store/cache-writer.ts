@@ -151,7 +151,6 @@ export class CacheWriter {
       // Generations are found by seeking the (gen, id) index, never by a scan.
       nextGenOf: GENERATION_TABLES.map((t) => db.prepare<[number], { gen: number }>(`SELECT gen FROM ${t} WHERE gen > ? ORDER BY gen LIMIT 1`)),
       deleteRowsOf: GENERATION_TABLES.map((t) => db.prepare<[number, number]>(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE gen = ? LIMIT ?)`)),
-      rowsOfUpTo: GENERATION_TABLES.map((t) => db.prepare<[number, number], { n: number }>(`SELECT count(*) AS n FROM (SELECT 1 FROM ${t} WHERE gen = ? LIMIT ?)`)),
     };
   }
 
@@ -345,18 +344,6 @@ export class CacheWriter {
       }
     }
     return [...found].sort((a, b) => a - b);
-  }
-
-  /** Whether these generations hold at most `limit` rows in all (counted through the gen indexes, never past limit + 1). */
-  rowsAtMost(gens: readonly number[], limit: number): boolean {
-    let n = 0;
-    for (const gen of gens) {
-      for (const count of this.#s.rowsOfUpTo) {
-        n += count.get(gen, limit + 1 - n)?.n ?? 0;
-        if (n > limit) return false;
-      }
-    }
-    return true;
   }
 
   /**

@@ -71,13 +71,7 @@ function openChecked(path: string, onCorrupt?: () => void, options: OpenDatabase
     db.pragma('synchronous = NORMAL');
     db.pragma('foreign_keys = ON');
     db.pragma('busy_timeout = 5000');
-    // quick_check reads every page once (it skips the index-vs-table
-    // comparison of integrity_check): damage is found at start, not in the
-    // middle of a decision.
-    const problems = db.pragma('quick_check(5)', { simple: false }) as { quick_check: string }[];
-    if (problems.length !== 1 || problems[0]?.quick_check !== 'ok') {
-      throw new DatabaseCorruptError(`quick_check found damage: ${problems.map((p) => p.quick_check).join('; ')}`);
-    }
+    checkIntact(db, 'main');
     migrate(db);
     // The cache: the generation file the main file names (an in-memory store got its own in migration 10).
     attachCache(db, options);
@@ -113,14 +107,28 @@ export function durableTransaction<A extends unknown[], R>(db: Db, fn: (...args:
   };
 }
 
-function isCorruption(error: unknown): boolean {
+/**
+ * Throws DatabaseCorruptError when SQLite's quick_check finds damage in
+ * `schema`. It reads every page once (it skips the index-vs-table
+ * comparison of integrity_check): damage is found at start, not in the
+ * middle of a decision.
+ */
+export function checkIntact(db: Db, schema: string): void {
+  const problems = db.pragma(`${schema}.quick_check(5)`, { simple: false }) as { quick_check: string }[];
+  if (problems.length !== 1 || problems[0]?.quick_check !== 'ok') {
+    throw new DatabaseCorruptError(`quick_check found damage: ${problems.map((p) => p.quick_check).join('; ')}`);
+  }
+}
+
+/** Whether an error says the file is damaged (SQLite's own codes, or checkIntact). */
+export function isCorruption(error: unknown): boolean {
   if (error instanceof DatabaseCorruptError) return true;
   const code = (error as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
 }
 
 /** Renames the file and its WAL and shared-memory files to `<path>.corrupt-<timestamp>`; returns the new name. */
-function moveAside(path: string, at: number): string {
+export function moveAside(path: string, at: number): string {
   const movedTo = `${path}.corrupt-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
   renameSync(path, movedTo);
   // An old WAL next to a fresh file would be replayed into it; it may also
