@@ -8,7 +8,7 @@ import { join } from 'node:path';
 
 const UNIT = join(import.meta.dirname, '../systemd/gatehouse.service');
 
-/** The options between `node` and the script in ExecStart, e.g. ['--max-semi-space-size=2']. */
+/** The options between `node` and the script in ExecStart, e.g. ['--max-semi-space-size=2', '--v8-pool-size=1']. */
 export function deployedNodeFlags(unit: string = readFileSync(UNIT, 'utf8')): string[] {
   const line = unit.split('\n').find((l) => l.startsWith('ExecStart='));
   if (line === undefined) throw new Error(`${UNIT} has no ExecStart line`);

@@ -7,6 +7,7 @@ import { ConfigError, loadConfig, type LoadedConfig } from '../config/load.js';
 import { Gateway } from '../runtime/gateway.js';
 import { createLogger, type Logger } from '../runtime/logger.js';
 import { createServiceNotifier, type ServiceNotifier } from '../runtime/sd-notify.js';
+import { lowerOtherThreads } from '../runtime/thread-priority.js';
 import { gatehouseVersion } from '../runtime/version.js';
 import type { CliOptions } from './main.js';
 
@@ -26,6 +27,10 @@ export async function runCommand(options: CliOptions): Promise<number> {
   }
   const logger = createLogger(loaded.config.log.level);
   for (const warning of loaded.warnings) logger.warn(warning);
+  // Door decisions run on this thread: V8's and libuv's helpers go below it, before any work starts.
+  const lowered = lowerOtherThreads();
+  if (lowered.refused !== null) logger.warn({ reason: lowered.refused }, 'helper threads could not be put below the event loop: decisions may wait for a core while a snapshot is applied');
+  else logger.debug({ threads: lowered.threads.length }, 'helper threads run below the event loop');
   // Before anything is opened: under systemd, a notify path that cannot work must stop the start, loudly.
   const notifier = await createServiceNotifier(logger);
   notifier.status('starting: opening the store and the doors');

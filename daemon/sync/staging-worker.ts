@@ -66,14 +66,17 @@ interface Thread {
 
 /**
  * How much lower than the daemon's the thread's CPU priority is (nice
- * steps). On a two-core box the event loop, this thread and V8's helper
- * threads all want a core while a snapshot is built; the event loop
- * carries door decisions and must win. Measured on 100k-person applies
- * (bench/sync-apply.ts, three interleaved pairs): gaps of the loop over 10
- * ms 22-24 -> 7-8, loop delay p99 7.4-7.9 -> 4.7-5.3 ms, the apply no
- * slower (4.7-6.7 s against 6.2-6.8 s).
+ * steps; 19 is as low as nice goes, the weight of a background job). On a
+ * two-core box the event loop, this thread and V8's helper threads all want
+ * a core while a snapshot is built; the event loop carries door decisions
+ * and must win. Measured on 100k-person applies (bench/sync-apply.ts,
+ * interleaved pairs): nice 0 -> 10 took the loop's gaps over 10 ms from
+ * 22-24 to 7-8 per apply (session 5); with the helpers lowered too
+ * (runtime/thread-priority.ts), 19 did as well as 10 plus the SCHED_IDLE
+ * class (0-2 gaps against 0-3, three pairs), which would need a helper
+ * process (chrt) to set, and the apply was no slower.
  */
-const STAGING_NICER_BY = 10;
+const STAGING_NICER_BY = 19;
 /** An idle thread ends after this long. */
 const LINGER_MS = 10_000;
 /** A thread that does not end this long after being asked to is terminated. */

@@ -27,7 +27,7 @@ describe('install.sh / uninstall.sh', () => {
     const first = await install();
     expect(first.stdout).toContain('wrote /etc/gatehouse/gatehouse.yaml from the example');
     expect(existsSync(at('opt/gatehouse/dist/daemon/cli/main.js'))).toBe(true);
-    expect(readFileSync(at('etc/systemd/system/gatehouse.service'), 'utf8')).toMatch(/ExecStart=\/usr\/bin\/node (--[a-z-]+=\S+ )*\/opt\/gatehouse\/dist\/daemon\/cli\/main\.js run/);
+    expect(readFileSync(at('etc/systemd/system/gatehouse.service'), 'utf8')).toMatch(/ExecStart=\/usr\/bin\/node (--[a-z0-9-]+=\S+ )*\/opt\/gatehouse\/dist\/daemon\/cli\/main\.js run/);
     expect(existsSync(at('etc/udev/rules.d/60-gatehouse.rules'))).toBe(true);
     const secrets = readFileSync(at('etc/gatehouse/secrets.yaml'), 'utf8');
     expect(secrets).toMatch(/^siteKey: [A-Za-z0-9+/=]{44}\n/);
