@@ -33,6 +33,8 @@ export interface Stager {
   conflicts(): Promise<CredentialConflict[]>;
   /** Work in hand stops at its next pause (AbortedError); resolves when it has. */
   close(): Promise<void>;
+  /** A snapshot was asked for: get ready now, so that its first chunk does not wait for (or compete with) the stager's start. */
+  warm(): void;
 }
 
 export interface StagerOptions {
@@ -81,4 +83,7 @@ export class InThreadStager implements Stager {
   async close(): Promise<void> {
     await this.#staging;
   }
+
+  /** Nothing to start: it stages on the event loop. */
+  warm(): void {}
 }

@@ -58,7 +58,7 @@ import {
   type StalenessRules,
   type SyncStatus,
 } from './sync-types.js';
-import { verifySyncMessage, type Verified } from './verify-message.js';
+import { verifySyncMessage, warmSyncVerification, type Verified } from './verify-message.js';
 
 export { SyncRejectedError, type AppliedSnapshot, type ChunkOutcome, type DeltaOutcome, type ImportJob, type StalenessRules, type SyncStatus };
 
@@ -220,8 +220,12 @@ export class SyncEngine {
     }
   }
 
-  /** A request for a snapshot was published; a same-version snapshot answering it will be accepted. */
+  /** A request for a snapshot was published; a same-version snapshot answering it will be accepted, and the stager gets ready for it. */
   noteRequest(requestId: string, reason: SnapshotRequestReason): void {
+    if (!this.#stopped) {
+      this.#stager.warm();
+      warmSyncVerification(this.#o);
+    }
     this.#recentRequests.push(requestId);
     if (this.#recentRequests.length > RECENT_REQUESTS) this.#recentRequests.shift();
     this.#lastRequest = { requestId, reason, at: new Date(this.#now()).toISOString() };

@@ -20,6 +20,7 @@ import { SyncEngine, type SyncEngineOptions } from '../../daemon/sync/sync-engin
 import { signAll, snapshotChunks, writeSnapshotFile } from '../../scripts/cloud-sim/protocol.js';
 import { generateDataset } from '../../scripts/lib/dataset-generator.js';
 import { cloudKey } from '../support/cloud-keys.js';
+import { waitFor } from '../support/pty.js';
 import { memoryLogger } from '../support/site.js';
 import { cacheDump, dataset, demoDataset, signerOf, strayRows, writeSyncSite } from '../support/sync.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -123,6 +124,30 @@ describe('staging worker', () => {
     const rest = await Promise.all(chunks.slice(1).map((chunk) => engine.handleSnapshotMessage(chunk)));
     expect(rest.at(-1)).toMatchObject({ kind: 'applied', snapshot: { version: 3, people: 200 } });
     expect(worker.started).toBe(1);
+  });
+
+  it('starts its thread when a snapshot is asked for, and the answer is staged on that thread', async () => {
+    makeEngine(path(), { stagingLingerMs: 60_000 });
+    const worker = engine.stagingWorker;
+    if (worker === null) throw new Error('a file database stages on the worker');
+    expect(worker.running).toBe(false);
+    engine.noteRequest('req-1', 'boot');
+    expect(worker.running).toBe(true);
+    // Asked again while it runs: the same thread.
+    engine.noteRequest('req-2', 'gap');
+    const outcomes = await Promise.all(snapshot(generateDataset({ people: 300, seed: 8, version: 4 })).map((chunk) => engine.handleSnapshotMessage(chunk)));
+    expect(outcomes.at(-1)).toMatchObject({ kind: 'applied', snapshot: { version: 4, people: 300 } });
+    expect(worker.started).toBe(1);
+  });
+
+  it('a warmed thread that gets no snapshot ends like an idle one', async () => {
+    makeEngine(path(), { stagingLingerMs: 20 });
+    const worker = engine.stagingWorker;
+    if (worker === null) throw new Error('a file database stages on the worker');
+    engine.noteRequest('req-1', 'boot');
+    expect(worker.running).toBe(true);
+    await waitFor(() => !worker.running, 'the idle thread ended', 5_000);
+    expect(worker.failures).toBe(0);
   });
 
   it('a store filled offline leaves a few rows of an old generation: deleted at start without a thread', async () => {

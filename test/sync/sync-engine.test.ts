@@ -15,6 +15,7 @@ import { SyncEngine } from '../../daemon/sync/sync-engine.js';
 import { deltaPayload, signAll, snapshotChunks } from '../../scripts/cloud-sim/protocol.js';
 import { generateDataset } from '../../scripts/lib/dataset-generator.js';
 import { cloudKey } from '../support/cloud-keys.js';
+import type { Logger } from '../../daemon/runtime/logger.js';
 import { memoryLogger } from '../support/site.js';
 import { cacheDump, dataset, demoDataset, signerOf, strayRows } from '../support/sync.js';
 import { tempDir } from '../support/temp-dir.js';
@@ -38,7 +39,7 @@ describe('sync engine', () => {
   let requests: SnapshotRequestReason[];
   const path = () => join(dir.path, 'g.db');
 
-  const makeEngine = (options: { chunkTimeoutMs?: number; maxQueued?: number } = {}) => {
+  const makeEngine = (options: { chunkTimeoutMs?: number; maxQueued?: number; logger?: Logger } = {}) => {
     const e = new SyncEngine({
       cache,
       keyring: new CloudKeyring([{ id: key.id, key: key.publicPem }]),
@@ -170,6 +171,18 @@ describe('sync engine', () => {
     expect(await engine.handleSnapshotMessage(snapshot(same, { requestId: 'not-ours' })[0] ?? Buffer.alloc(0))).toMatchObject({ reason: 'replayed' });
     engine.noteRequest('ours', 'command');
     expect(await engine.handleSnapshotMessage(snapshot(same, { requestId: 'ours' })[0] ?? Buffer.alloc(0))).toMatchObject({ kind: 'applied' });
+  });
+
+  it('asking for a snapshot runs the checks once on throwaway input: nothing counted, logged or changed', async () => {
+    const log = memoryLogger('debug');
+    await engine.stop();
+    engine = makeEngine({ logger: log.logger });
+    const before = cacheDump(path());
+    engine.noteRequest('warm', 'boot');
+    await engine.whenIdle();
+    expect(engine.status()).toMatchObject({ rejected: {}, lastRejection: null, lastRequest: { requestId: 'warm', reason: 'boot' } });
+    expect(log.lines.filter((line) => line.includes('reject'))).toEqual([]);
+    expect(cacheDump(path())).toBe(before);
   });
 
   it('a checksum mismatch asks again and leaves no trace once the staged rows are collected', async () => {
