@@ -1,10 +1,14 @@
 /**
  * How long a large snapshot takes to apply, and whether decisions stall
- * meanwhile. Run:  npx tsx bench/sync-apply.ts [--people 100000] [--chunk-kib 64] [--slice-ms 2]
+ * meanwhile. Run:  npm run bench:sync -- [--people 100000] [--chunk-kib 64] [--gaps [--threads]]
+ * (it builds first: the daemon's modules are taken from dist/, see compiled.ts).
  *
  * 1. A generated data set is cut into signed chunks (scripts/cloud-sim).
  * 2. A database holding an older data set of the same size receives the chunks the way
- *    MQTT delivers them (one per event-loop turn) and applies them through
+ *    MQTT delivers them (one per event-loop turn), a second after the
+ *    request that asked for them (which gets the staging thread started),
+ *    in a process whose other threads run below its event loop as the
+ *    daemon's do (runtime/thread-priority.ts), and applies them through
  *    the sync engine (the staging worker builds the new generation's file,
  *    the event loop swaps it in), while the event loop's delay is measured
  *    (perf_hooks.monitorEventLoopDelay at 1 ms resolution, and a 1 ms
@@ -12,15 +16,15 @@
  *    a decision would, and an event is appended to the journal ten times a
  *    second, as decisions do (committed on the event loop, made durable by
  *    the WAL flusher off it).
- *    Run it with the daemon's Node flags (bench/run.ts takes them from the
- *    systemd unit): the young generation's size decides how long this
- *    thread's collections pause it.
+ *    It runs with the daemon's Node flags (from the systemd unit; started
+ *    without them, it starts itself again with them).
  * 3. For comparison, the same rows go into a fresh database in one bulk
  *    transaction (CredentialCache.applySnapshot): the fastest possible
  *    apply, during which nothing else can run.
  */
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { constants, monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
@@ -28,18 +32,31 @@ import { parseArgs } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { pino } from 'pino';
-import { CloudKeyring } from '../daemon/cloud/signed-message.js';
-import { currentGenerationPath } from '../daemon/store/cache-files.js';
-import { CredentialCache } from '../daemon/store/cache.js';
-import { CredentialHasher } from '../daemon/store/credential-hash.js';
-import { openDatabase } from '../daemon/store/database.js';
-import { Journal } from '../daemon/store/journal.js';
-import { WalFlusher } from '../daemon/store/wal-flusher.js';
 import type { Dataset } from '../daemon/sync/dataset.js';
-import { SyncEngine } from '../daemon/sync/sync-engine.js';
 import { generateDataset } from '../scripts/lib/dataset-generator.js';
 import { putInForceBuilt } from './built-cache.js';
+import { compiled } from './compiled.js';
+import { deployedNodeFlags } from './daemon-flags.js';
 import { signAll, snapshotChunks } from '../scripts/cloud-sim/protocol.js';
+
+// With the daemon's Node flags, however this was started: the young generation's size and V8's
+// helper threads decide much of the event loop's stalls (bench/daemon-flags.ts reads them from the unit).
+const flags = deployedNodeFlags();
+if (!flags.every((flag) => process.execArgv.includes(flag))) {
+  const child = spawnSync(process.execPath, [...flags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  process.exit(child.status ?? 1);
+}
+
+// The daemon's own code as a site runs it (its staging worker too).
+const { CloudKeyring } = await compiled<typeof import('../daemon/cloud/signed-message.js')>('daemon/cloud/signed-message.js');
+const { currentGenerationPath } = await compiled<typeof import('../daemon/store/cache-files.js')>('daemon/store/cache-files.js');
+const { CredentialCache } = await compiled<typeof import('../daemon/store/cache.js')>('daemon/store/cache.js');
+const { CredentialHasher } = await compiled<typeof import('../daemon/store/credential-hash.js')>('daemon/store/credential-hash.js');
+const { openDatabase } = await compiled<typeof import('../daemon/store/database.js')>('daemon/store/database.js');
+const { Journal } = await compiled<typeof import('../daemon/store/journal.js')>('daemon/store/journal.js');
+const { WalFlusher } = await compiled<typeof import('../daemon/store/wal-flusher.js')>('daemon/store/wal-flusher.js');
+const { SyncEngine } = await compiled<typeof import('../daemon/sync/sync-engine.js')>('daemon/sync/sync-engine.js');
+const { lowerOtherThreads } = await compiled<typeof import('../daemon/runtime/thread-priority.js')>('daemon/runtime/thread-priority.js');
 
 const { values } = parseArgs({
   options: {
@@ -52,6 +69,8 @@ const { values } = parseArgs({
     'full-sync': { type: 'boolean', default: false },
     // List every gap of the 1 ms timer over 10 ms, with when it happened (diagnosis).
     gaps: { type: 'boolean', default: false },
+    // With --gaps: which threads of this process ran during each gap (reads every thread's counters at every tick).
+    threads: { type: 'boolean', default: false },
     json: { type: 'string' },
   },
 });
@@ -65,6 +84,26 @@ const fullGc = runInNewContext('gc') as () => void;
 /** How long the loop is watched without an apply, as the baseline. */
 const IDLE_BASELINE_MS = 5_000;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
+/** Time on a core of every thread of this process, in ns, by "tid (nice N[, SCHED_IDLE])"; the event loop's thread by name. */
+const threadTimes = (): Map<string, number> => {
+  const times = new Map<string, number>();
+  for (const tid of readdirSync('/proc/self/task')) {
+    try {
+      // Fields after the command's closing parenthesis: nice is the 17th, the scheduling policy the 39th (5 = SCHED_IDLE).
+      const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+      const name = tid === String(process.pid) ? 'event loop' : `${tid} (nice ${fields[16]}${fields[38] === '5' ? ', SCHED_IDLE' : ''})`;
+      times.set(name, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return times;
+};
+/** This thread's time on a core and time runnable but waiting for one, in ns (Linux schedstat). */
+const threadSchedstat = (): [number, number] => {
+  const [ran = 0, waited = 0] = readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ').map(Number);
+  return [ran, waited];
+};
 
 console.log(`generating ${people.toLocaleString('en')} people (seed ${values.seed})...`);
 const generate = () => generateDataset({ people, seed: Number(values.seed), version: 2, now: new Date('2026-11-23T00:00:00Z') });
@@ -110,6 +149,8 @@ try {
     stagingWorker: values['in-thread'] !== true,
   });
   engine.start();
+  // What `gatehouse run` does first.
+  lowerOtherThreads();
 
   // The setup (two data sets of objects, one bulk apply) leaves hundreds of MB of garbage on this
   // thread's heap that the daemon never has: collected before anything is timed (and given time to
@@ -121,16 +162,31 @@ try {
   let maxGap = 0;
   let ticks = 0;
   let over10 = 0;
-  const longGaps: { at: number; ms: number }[] = [];
+  const longGaps: { at: number; ms: number; ranMs: number; waitedMs: number }[] = [];
+  // With --gaps, the kernel's account of this thread at every tick: time on a core and time
+  // runnable but waiting for one (/proc schedstat), so a gap splits into work and waiting.
+  const sched = values.gaps === true ? threadSchedstat : (): [number, number] => [0, 0];
+  let lastSched = sched();
+  // With --threads, every thread of this process too, to name what held the cores during a gap.
+  let lastThreads = values.threads === true ? threadTimes() : new Map<string, number>();
+  const threadGaps: string[] = [];
   const ticker = setInterval(() => {
     const t = performance.now();
+    const now = sched();
     maxGap = Math.max(maxGap, t - last);
     ticks++;
     if (t - last > 10) {
       over10++;
-      longGaps.push({ at: last, ms: t - last });
+      longGaps.push({ at: last, ms: t - last, ranMs: (now[0] - lastSched[0]) / 1e6, waitedMs: (now[1] - lastSched[1]) / 1e6 });
+      if (values.threads === true) {
+        const threads = threadTimes();
+        const ran = [...threads].map(([thread, ns]) => ({ thread, ms: (ns - (lastThreads.get(thread) ?? ns)) / 1e6 })).filter((t) => t.ms >= 0.1);
+        threadGaps[longGaps.length - 1] = ran.map((t) => `${t.thread} ${ms(t.ms)}`).join(', ');
+      }
     }
+    if (values.threads === true) lastThreads = threadTimes();
     last = t;
+    lastSched = now;
   }, 1);
   let lookups = 0;
   let maxLookup = 0;
@@ -181,10 +237,15 @@ try {
   await new Promise((r) => setTimeout(r, IDLE_BASELINE_MS));
   baseline.disable();
   const idleGap = maxGap;
+  // As at a site: the gateway asks for the snapshot (at boot, after a gap), the engine gets its staging
+  // thread ready, and the cloud answers once it has cut and signed it (a second here; far longer for 100k).
+  engine.noteRequest('bench-request', 'boot');
+  await new Promise((r) => setTimeout(r, 1_000));
   maxGap = 0;
   over10 = 0;
   ticks = 0;
   longGaps.length = 0;
+  threadGaps.length = 0;
   gcPauses.length = 0;
   majorPauses.length = 0;
   histogram.enable();
@@ -257,7 +318,11 @@ try {
     for (const g of longGaps) {
       // How much of the gap this thread spent collecting garbage.
       const gc = gcSpans.reduce((n, c) => n + Math.max(0, Math.min(c.start + c.ms, g.at + g.ms) - Math.max(c.start, g.at)), 0);
-      console.log(`    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)}), ${ms(gc)} of it in GC`);
+      console.log(
+        `    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)}): on a core ${ms(g.ranMs)} (${ms(gc)} of it GC), waiting for a core ${ms(g.waitedMs)}`,
+      );
+      const threads = threadGaps[longGaps.indexOf(g)];
+      if (threads !== undefined) console.log(`      threads on a core meanwhile: ${threads}`);
     }
   }
  gcPauses.sort((a, b) => a - b);
