@@ -319,7 +319,7 @@ try {
       // How much of the gap this thread spent collecting garbage.
       const gc = gcSpans.reduce((n, c) => n + Math.max(0, Math.min(c.start + c.ms, g.at + g.ms) - Math.max(c.start, g.at)), 0);
       console.log(
-        `    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)}): on a core ${ms(g.ranMs)} (${ms(gc)} of it GC), waiting for a core ${ms(g.waitedMs)}`,
+        `    gap of ${ms(g.ms)} from ${ms(g.at - started)} (swap at ${ms(applied - started)}): on a core ${ms(g.ranMs)} (${ms(gc)} of it GC), waiting for a core ${ms(g.waitedMs)}, neither ${ms(Math.max(0, g.ms - g.ranMs - g.waitedMs))} (blocked, or the VM not running)`,
       );
       const threads = threadGaps[longGaps.indexOf(g)];
       if (threads !== undefined) console.log(`      threads on a core meanwhile: ${threads}`);
