@@ -9,6 +9,7 @@
  * file of their own by the staging worker and swaps the file in.
  */
 import { isCacheAttached } from './cache-files.js';
+import { CACHE_COUNTS_SQL, type CacheCounts } from './cache-schema.js';
 import { StoreError, type Db } from './database.js';
 import type { CredentialHasher } from './credential-hash.js';
 import { BleKeyVault } from './ble-key-vault.js';
@@ -314,7 +315,7 @@ export class CredentialCache {
   readonly #db: Db;
   readonly #stmts;
   readonly #vault: BleKeyVault;
-  #counted: { readonly key: string; readonly counts: { people: number; credentials: number; entitlements: number } } | null = null;
+  #counted: { readonly key: string; readonly counts: CacheCounts } | null = null;
 
   constructor(db: Db, hasher: CredentialHasher) {
     this.db = db;
@@ -338,13 +339,7 @@ export class CredentialCache {
       settings: db.prepare<[], SettingsRow>(
         `SELECT visitor_token_minutes, visitor_token_start, device_limit, daily_cutoff, wifi_idle_minutes, holidays, kiosk_registration FROM site_settings`,
       ),
-      // Counted through the smallest index of each table that starts with gen.
-      counts: db.prepare<[], { people: number; credentials: number; entitlements: number }>(
-        `SELECT (SELECT count(*) FROM cache_people WHERE gen = st.gen) AS people,
-                (SELECT count(*) FROM cache_credentials WHERE gen = st.gen) AS credentials,
-                (SELECT count(*) FROM cache_entitlements WHERE gen = st.gen) AS entitlements
-         FROM sync_state st WHERE st.id = 1`,
-      ),
+      counts: db.prepare<[], CacheCounts>(CACHE_COUNTS_SQL),
     };
   }
 
@@ -495,11 +490,26 @@ export class CredentialCache {
    * the data in force changes (a swap or a delta moves gen, version or
    * applied_at).
    */
-  counts(): { people: number; credentials: number; entitlements: number } {
-    const s = this.state();
-    const key = `${s.gen}:${s.version}:${s.appliedAt ?? ''}`;
+  counts(): CacheCounts {
+    const key = this.#countsKey();
     if (this.#counted?.key !== key) this.#counted = { key, counts: this.#stmts.counts.get() ?? { people: 0, credentials: 0, entitlements: 0 } };
     return this.#counted.counts;
+  }
+
+  /**
+   * The rows of the generation just put in force, counted where it was built
+   * (the staging worker, at its seal): counts() then need not count them on
+   * the event loop, where the first status or metrics scrape after a 100k
+   * swap spent 14 ms. Valid until the data changes (a delta recounts).
+   */
+  primeCounts(counts: CacheCounts): void {
+    this.#counted = { key: this.#countsKey(), counts };
+  }
+
+  /** What the counts depend on: the generation in force and its version. */
+  #countsKey(): string {
+    const s = this.state();
+    return `${s.gen}:${s.version}:${s.appliedAt ?? ''}`;
   }
 
   /** Site settings in force; null before the first data set. */

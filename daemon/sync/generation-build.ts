@@ -20,7 +20,7 @@
 import Database from 'better-sqlite3';
 import type { Activation } from '../store/cache-writer.js';
 import { CacheWriter } from '../store/cache-writer.js';
-import { CACHE_SCHEMA_VERSION, cacheIndexSql, cacheSchemaSql } from '../store/cache-schema.js';
+import { CACHE_COUNTS_SQL, CACHE_SCHEMA_VERSION, cacheIndexSql, cacheSchemaSql, type CacheCounts } from '../store/cache-schema.js';
 import { removeGenerationFileSync, syncFileAndDirectory } from '../store/cache-files.js';
 import type { CredentialHasher } from '../store/credential-hash.js';
 import type { SiteSettings } from './dataset.js';
@@ -64,7 +64,8 @@ export class GenerationBuild {
    * the sync state it will be in force with, the indexes; commit, WAL,
    * fsync. The connection is closed afterwards.
    */
-  seal(activation: Activation, defaultSettings: SiteSettings): void {
+  /** Returns the rows the file holds, counted here rather than on the event loop. */
+  seal(activation: Activation, defaultSettings: SiteSettings): CacheCounts {
     const db = this.#db;
     const { gen, writer } = this;
     if (!writer.hasSettings(gen)) writer.stageSettings(gen, defaultSettings);
@@ -72,11 +73,13 @@ export class GenerationBuild {
       `INSERT INTO sync_state (id, gen, version, synced_at, applied_at, source, snapshot_id, checksum, issued_at) VALUES (1, ?, ?, ?, ?, ?, ?, ?, ?)`,
     ).run(gen, activation.version, activation.syncedAt, activation.syncedAt, activation.source, activation.snapshotId, activation.checksum, activation.issuedAt);
     db.exec(cacheIndexSql('main'));
+    const counts = db.prepare<[], CacheCounts>(CACHE_COUNTS_SQL).get() ?? { people: 0, credentials: 0, entitlements: 0 };
     db.pragma(`user_version = ${CACHE_SCHEMA_VERSION}`);
     db.exec('COMMIT');
     db.pragma('journal_mode = WAL');
     db.close();
     syncFileAndDirectory(this.path);
+    return counts;
   }
 
   /** Give the build up: its file is garbage (removed by the daemon's collector). */

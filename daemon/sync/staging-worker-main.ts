@@ -93,11 +93,10 @@ async function handle(request: Exclude<StagingRequest, { op: 'close' | 'stage' }
       if (build === undefined) throw new Error(`generation ${request.gen} is not being built`);
       end(request.gen);
       try {
-        build.seal(request.activation, request.defaultSettings);
+        return build.seal(request.activation, request.defaultSettings);
       } finally {
         build.discard();
       }
-      return null;
     }
     case 'discard':
       // Parts of it still queued fail with "not being built" instead of starting the file again.

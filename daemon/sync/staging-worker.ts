@@ -26,6 +26,7 @@ import { startWorkerThread } from '../runtime/worker-thread.js';
 import { currentGenerationPath, generationPath, swapTo } from '../store/cache-files.js';
 import type { Activation } from '../store/cache-writer.js';
 import type { CredentialConflict } from '../store/cache.js';
+import type { CacheCounts } from '../store/cache-schema.js';
 import { AbortedError } from './cooperative.js';
 import type { SiteSettings } from './dataset.js';
 import type { StagePartRequest, StagePartResult } from './snapshot-stager.js';
@@ -101,6 +102,8 @@ export class StagingWorker implements Stager {
   #closed = false;
   /** Generations whose first part went to the running thread. */
   readonly #begun = new Set<number>();
+  /** Sealed generations' rows, counted on the thread: the cache's counts once one is put in force. */
+  readonly #sealed = new Map<number, CacheCounts>();
   /** Threads started (1 + restarts), for status and tests. */
   started = 0;
   /** Threads that failed. */
@@ -133,17 +136,21 @@ export class StagingWorker implements Stager {
   /** Finish a generation's file on the thread: settings, sync state, indexes, fsync. */
   async seal(gen: number, activation: Activation, defaultSettings: SiteSettings): Promise<void> {
     this.#begun.delete(gen);
-    await this.#request((id) => ({ id, op: 'seal', gen, activation, defaultSettings }));
+    this.#sealed.set(gen, (await this.#request((id) => ({ id, op: 'seal', gen, activation, defaultSettings }))) as CacheCounts);
   }
 
   /** Put a sealed generation file in force (on this thread: a durable pointer update and an ATTACH). */
   putInForce(gen: number): void {
     swapTo(this.#o.cache.db, gen);
+    const counts = this.#sealed.get(gen);
+    this.#sealed.delete(gen);
+    if (counts !== undefined) this.#o.cache.primeCounts(counts);
   }
 
   /** Give a build up (its file is then garbage); nothing to do when no thread runs: a thread that died took its builds along. */
   async discard(gen: number): Promise<void> {
     this.#begun.delete(gen);
+    this.#sealed.delete(gen);
     if (this.#thread === null || this.#closed) return;
     await this.#request((id) => ({ id, op: 'discard', gen }));
   }

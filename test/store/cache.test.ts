@@ -107,6 +107,16 @@ describe('SQLite store', () => {
     expect(cache.counts()).toEqual({ people: 5, credentials: 8, entitlements: 5 });
   });
 
+  it('takes the counts of a generation counted where it was built until the data changes', () => {
+    const cache = new CredentialCache(db, hasher);
+    cache.applySnapshot(readDatasetFile(join(import.meta.dirname, '../../config/demo-dataset.json')), Date.now());
+    // What the staging worker hands over at the swap; made up here to tell it from a count.
+    cache.primeCounts({ people: 50, credentials: 80, entitlements: 50 });
+    expect(cache.counts()).toEqual({ people: 50, credentials: 80, entitlements: 50 });
+    cache.writer.applyDelta([], 2, Date.now());
+    expect(cache.counts()).toEqual({ people: 5, credentials: 8, entitlements: 5 });
+  });
+
   it('applies the demo data set and finds people by card and PIN, never storing a value', () => {
     const cache = new CredentialCache(db, hasher);
     const dataset = readDatasetFile(join(import.meta.dirname, '../../config/demo-dataset.json'));

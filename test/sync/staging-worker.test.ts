@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CloudKeyring } from '../../daemon/cloud/signed-message.js';
 import { generationPath, generationsOnDisk, pointedGeneration } from '../../daemon/store/cache-files.js';
 import { CredentialCache } from '../../daemon/store/cache.js';
+import { CACHE_COUNTS_SQL } from '../../daemon/store/cache-schema.js';
 import { CredentialHasher } from '../../daemon/store/credential-hash.js';
 import { openDatabase, type Db } from '../../daemon/store/database.js';
 import type { Dataset } from '../../daemon/sync/dataset.js';
@@ -210,6 +211,9 @@ describe('staging worker', () => {
     const big = generateDataset({ people: 1200, seed: 4, version: 3 });
     const applied = await engine.applyDataset(big, 'seed');
     expect(applied).toMatchObject({ version: 3, people: 1200, snapshotId: null });
+    // Counted by the worker at the seal, and the same as a count of the file in force.
+    const counted = db.prepare<[], { people: number; credentials: number; entitlements: number }>(CACHE_COUNTS_SQL).get();
+    expect(cache.counts()).toEqual(counted);
     expect(cache.counts().people).toBe(1200);
     expect(cache.settings()).toEqual(big.settings);
     expect(cache.state()).toMatchObject({ version: 3, source: 'seed' });
