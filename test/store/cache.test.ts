@@ -7,7 +7,7 @@ import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
-import { CheckinSessions } from '../../daemon/store/sessions.js';
+import { CheckinSessions, OPEN_SESSION_SQL } from '../../daemon/store/sessions.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset, type PersonRecord } from '../../daemon/sync/dataset.js';
 import { fcOptions } from '../support/fast-check.js';
@@ -350,6 +350,24 @@ describe('SQLite store', () => {
       ]),
     );
     expect(plan.filter((step) => step.includes('checkin_sessions') && !step.includes('COVERING'))).toEqual([]);
+  });
+
+  it("reads open sessions with their person's name by primary key: the people view is never materialized", () => {
+    const cache = new CredentialCache(db, hasher);
+    const person = { id: 'a', kind: 'member', name: 'Ada', status: 'active', credentials: [{ id: 'a-card', kind: 'card', value: '111' }], entitlements: [] };
+    cache.applySnapshot(datasetSchema.parse({ schema: 'gatehouse.dataset/1', version: 1, people: [person] }), 1);
+    const sessions = new CheckinSessions(db);
+    sessions.open({ id: 's-a', personId: 'a', at: 5, source: 'card', readerId: 'r1', doorId: 'd1', eventId: 'e-1' });
+    sessions.open({ id: 's-gone', personId: 'gone', at: 6, source: 'card', readerId: 'r1', doorId: 'd1', eventId: 'e-2' });
+    expect(sessions.openSessions().map((o) => [o.id, o.personName])).toEqual([['s-a', 'Ada'], ['s-gone', '(removed)']]);
+    expect(sessions.openSessionOf('a')?.personName).toBe('Ada');
+    expect(sessions.openBefore(6).map((o) => o.personName)).toEqual(['Ada']);
+    // With 100,000 people a LEFT JOIN on the view copied all of them at every call (44-77 ms).
+    for (const [name, sql] of Object.entries(OPEN_SESSION_SQL)) {
+      const plan = db.prepare<unknown[], { detail: string }>(`EXPLAIN QUERY PLAN ${sql}`).all(...(name === 'list' ? [] : [name === 'openOf' ? 'a' : 6])).map((row) => row.detail);
+      expect(plan.filter((step) => step.startsWith('MATERIALIZE') || /^SCAN p\b/.test(step))).toEqual([]);
+      expect(plan).toEqual(expect.arrayContaining([expect.stringMatching(/^SEARCH p USING INDEX sqlite_autoindex_cache_people_1 \(gen=\? AND id=\?\)/)]));
+    }
   });
 
   it('skips a malformed credential value and names it by id only', () => {
