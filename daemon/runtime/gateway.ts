@@ -27,6 +27,7 @@ import { CredentialHasher } from '../store/credential-hash.js';
 import { openDatabase, type Db } from '../store/database.js';
 import { Journal, type JournalEntry } from '../store/journal.js';
 import { WalFlusher } from '../store/wal-flusher.js';
+import { startBackgroundCheckpoints, type BackgroundCheckpoints } from '../store/checkpointer.js';
 import { CheckinSessions, type OpenSession } from '../store/sessions.js';
 import { doorModes, mirrorLayout } from '../store/site-layout.js';
 import { AbortedError } from '../sync/cooperative.js';
@@ -160,6 +161,7 @@ export class Gateway {
   #http: StatusServer | null = null;
   #stopping: Promise<void> | null = null;
   readonly #flusher: WalFlusher | null;
+  readonly #checkpoints: BackgroundCheckpoints | null;
 
   private constructor(loaded: LoadedConfig, logger: Logger, version: string, drivers: DriverFactoryOptions) {
     const { config } = loaded;
@@ -177,6 +179,8 @@ export class Gateway {
     this.sessions = new CheckinSessions(this.db);
     // Commits are made durable off the event loop; events are published only once they are (store/wal-flusher.ts).
     this.#flusher = config.store.path === ':memory:' ? null : new WalFlusher(config.store.path);
+    // Checkpoints, with their fsyncs, off the event loop too (store/checkpointer.ts).
+    this.#checkpoints = startBackgroundCheckpoints(this.db, logger);
     // With a cloud, an event is delivered when the cloud says it stored it, not when the broker has it.
     this.journal = new Journal(this.db, this.bootId, {
       delivery: config.cloud === undefined ? 'puback' : 'cloud-ack',
@@ -492,6 +496,7 @@ export class Gateway {
     await this.#uplink.stop();
     this.journal.close();
     await this.#flusher?.close();
+    await this.#checkpoints?.stop();
     this.db.close();
     this.#log.info({ bootId: this.bootId }, 'gatehouse stopped');
   }
