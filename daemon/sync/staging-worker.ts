@@ -136,7 +136,8 @@ export class StagingWorker implements Stager {
   /** Finish a generation's file on the thread: settings, sync state, indexes, fsync. */
   async seal(gen: number, activation: Activation, defaultSettings: SiteSettings): Promise<void> {
     this.#begun.delete(gen);
-    this.#sealed.set(gen, (await this.#request((id) => ({ id, op: 'seal', gen, activation, defaultSettings }))) as CacheCounts);
+    const counts = await this.#request((id) => ({ id, op: 'seal', gen, activation, defaultSettings }));
+    if (isCacheCounts(counts)) this.#sealed.set(gen, counts);
   }
 
   /** Put a sealed generation file in force (on this thread: a durable pointer update and an ATTACH). */
@@ -274,6 +275,13 @@ export class StagingWorker implements Stager {
     rejectAll(thread, new StagingWorkerError(`the staging worker failed: ${why}`));
     void thread.worker.terminate();
   }
+}
+
+/** The thread's answer to a seal; anything else leaves the counting to the cache. */
+function isCacheCounts(value: unknown): value is CacheCounts {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Record<string, unknown>;
+  return typeof v.people === 'number' && typeof v.credentials === 'number' && typeof v.entitlements === 'number';
 }
 
 function rejectAll(thread: Thread, error: Error): void {
