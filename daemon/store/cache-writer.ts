@@ -17,7 +17,7 @@
  * between turns of the event loop.
  */
 import { existsSync } from 'node:fs';
-import { GENERATION_TABLES } from './cache-schema.js';
+import { GENERATION_TABLES, type CacheCounts } from './cache-schema.js';
 import { generationsOnDisk, isMemory, pointedGeneration } from './cache-files.js';
 import type { Db } from './database.js';
 import { BleKeyVault } from './ble-key-vault.js';
@@ -67,6 +67,12 @@ const instant = (iso: string | null): number | null => (iso === null ? null : Da
 
 /** Rows one DELETE statement removes while a generation is collected. */
 const DELETE_BATCH_ROWS = 64;
+/**
+ * Most people a delta may touch for its effect on the cache's counts to be
+ * counted person by person (three index lookups each, twice); beyond it the
+ * counts are taken again over the whole cache when next asked.
+ */
+const COUNTED_DELTA_PEOPLE = 200;
 export class CacheWriter {
   readonly #db: Db;
   readonly #hasher: CredentialHasher;
@@ -148,6 +154,13 @@ export class CacheWriter {
       deleteDoor: db.prepare(`DELETE FROM cache_doors WHERE gen = ? AND id = ?`),
       deleteSchedule: db.prepare(`DELETE FROM cache_schedules WHERE gen = ? AND id = ?`),
       personExists: db.prepare<[number, string], { n: number }>(`SELECT count(*) AS n FROM cache_people WHERE gen = ? AND id = ?`),
+      credentialOwner: db.prepare<[number, string], { person_id: string }>(`SELECT person_id FROM cache_credentials WHERE gen = ? AND id = ?`),
+      entitlementOwner: db.prepare<[number, string], { person_id: string }>(`SELECT person_id FROM cache_entitlements WHERE gen = ? AND id = ?`),
+      rowsOfPerson: db.prepare<[number, string, number, string, number, string], CacheCounts>(
+        `SELECT (SELECT count(*) FROM cache_people WHERE gen = ? AND id = ?) AS people,
+                (SELECT count(*) FROM cache_credentials WHERE gen = ? AND person_id = ?) AS credentials,
+                (SELECT count(*) FROM cache_entitlements WHERE gen = ? AND person_id = ?) AS entitlements`,
+      ),
       // Generations are found by seeking the (gen, id) index, never by a scan.
       nextGenOf: GENERATION_TABLES.map((t) => db.prepare<[number], { gen: number }>(`SELECT gen FROM ${t} WHERE gen > ? ORDER BY gen LIMIT 1`)),
       deleteRowsOf: GENERATION_TABLES.map((t) => db.prepare<[number, number]>(`DELETE FROM ${t} WHERE rowid IN (SELECT rowid FROM ${t} WHERE gen = ? LIMIT ?)`)),
@@ -313,9 +326,24 @@ export class CacheWriter {
    * Returns the credentials skipped for a malformed value (by id).
    */
   applyDelta(ops: readonly DeltaOp[], toVersion: number, at: number): RejectedCredential[] {
+    return this.applyDeltaCounted(ops, toVersion, at).rejected;
+  }
+
+  /**
+   * applyDelta, and what it changed in the rows CredentialCache.counts()
+   * reports (people, credentials, entitlements), counted over the people it
+   * touched, before and after, inside its transaction: every row a delta can
+   * change belongs to a person it names, or to the person that held a
+   * credential or entitlement it names. Null when it touched more than
+   * COUNTED_DELTA_PEOPLE people (the cache counts again instead).
+   */
+  applyDeltaCounted(ops: readonly DeltaOp[], toVersion: number, at: number): { rejected: RejectedCredential[]; change: CacheCounts | null } {
     const counts = newStageCounts();
+    let change: CacheCounts | null = null;
     this.#db.transaction(() => {
       const gen = this.#state().gen;
+      const touched = this.#touchedPeople(gen, ops);
+      const before = touched === null ? null : this.#rowsOf(gen, touched);
       ops.forEach((op, index) => {
         try {
           this.#applyOp(gen, op, at, counts);
@@ -326,8 +354,66 @@ export class CacheWriter {
         }
       });
       this.#s.advance.run(toVersion, at, at, 'mqtt');
+      if (touched !== null && before !== null) {
+        const after = this.#rowsOf(gen, touched);
+        change = { people: after.people - before.people, credentials: after.credentials - before.credentials, entitlements: after.entitlements - before.entitlements };
+      }
     }).immediate();
-    return counts.rejectedCredentials;
+    return { rejected: counts.rejectedCredentials, change };
+  }
+
+  /** The people whose rows a delta can change; null beyond COUNTED_DELTA_PEOPLE. */
+  #touchedPeople(gen: number, ops: readonly DeltaOp[]): Set<string> | null {
+    const people = new Set<string>();
+    const holderOf = (row: { get(gen: number, id: string): { person_id: string } | undefined }, id: string): void => {
+      const owner = row.get(gen, id);
+      if (owner !== undefined) people.add(owner.person_id);
+    };
+    const credentialOwner = (id: string): void => holderOf(this.#s.credentialOwner, id);
+    const entitlementOwner = (id: string): void => holderOf(this.#s.entitlementOwner, id);
+    for (const op of ops) {
+      switch (op.op) {
+        case 'person.upsert':
+          people.add(op.person.id);
+          // Its credentials and entitlements may move from whoever holds them now.
+          for (const c of op.person.credentials) credentialOwner(c.id);
+          for (const e of op.person.entitlements) entitlementOwner(e.id);
+          break;
+        case 'person.delete':
+          people.add(op.id);
+          break;
+        case 'credential.upsert':
+          people.add(op.personId);
+          credentialOwner(op.credential.id);
+          break;
+        case 'credential.delete':
+          credentialOwner(op.id);
+          break;
+        case 'entitlement.upsert':
+          people.add(op.personId);
+          entitlementOwner(op.entitlement.id);
+          break;
+        case 'entitlement.delete':
+          entitlementOwner(op.id);
+          break;
+        default:
+          // Doors, schedules and settings are not counted.
+          break;
+      }
+      if (people.size > COUNTED_DELTA_PEOPLE) return null;
+    }
+    return people;
+  }
+
+  #rowsOf(gen: number, people: ReadonlySet<string>): CacheCounts {
+    const total = { people: 0, credentials: 0, entitlements: 0 };
+    for (const id of people) {
+      const r = this.#s.rowsOfPerson.get(gen, id, gen, id, gen, id);
+      total.people += r?.people ?? 0;
+      total.credentials += r?.credentials ?? 0;
+      total.entitlements += r?.entitlements ?? 0;
+    }
+    return total;
   }
 
   /** Generations that hold rows but are neither in force nor in `keep`. */

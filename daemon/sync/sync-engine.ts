@@ -737,7 +737,7 @@ export class SyncEngine {
     }
     let skipped: RejectedCredential[];
     try {
-      skipped = this.#o.cache.writer.applyDelta(d.ops, d.toVersion, this.#now());
+      skipped = this.#o.cache.applyDelta(d.ops, d.toVersion, this.#now());
     } catch (error) {
       if (error instanceof DeltaConflictError) return this.#reject('delta_conflict', `delta ${d.fromVersion}->${d.toVersion}: ${error.message}`, 'conflict');
       throw error;

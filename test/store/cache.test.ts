@@ -4,12 +4,16 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CANDIDATES_SQL, CredentialCache } from '../../daemon/store/cache.js';
+import { CACHE_COUNTS_SQL } from '../../daemon/store/cache-schema.js';
+import { DeltaConflictError } from '../../daemon/store/cache-writer.js';
 import { CredentialHasher, canonicalCard, canonicalCode, fingerprint } from '../../daemon/store/credential-hash.js';
 import { openDatabase, schemaVersion, type Db } from '../../daemon/store/database.js';
 import { migrations } from '../../daemon/store/migrations.js';
 import { CheckinSessions, OPEN_SESSION_SQL } from '../../daemon/store/sessions.js';
 import { readDatasetFile } from '../../daemon/sync/dataset-file.js';
 import { datasetSchema, type Dataset, type PersonRecord } from '../../daemon/sync/dataset.js';
+import type { DeltaOp } from '../../daemon/sync/messages.js';
+import { generateDataset } from '../../scripts/lib/dataset-generator.js';
 import { fcOptions } from '../support/fast-check.js';
 import { tempDir } from '../support/temp-dir.js';
 
@@ -105,6 +109,49 @@ describe('SQLite store', () => {
     expect(cache.counts()).toEqual({ people: 6, credentials: 9, entitlements: 5 });
     cache.writer.applyDelta([{ op: 'person.delete', id: 'm-9' }], 3, Date.now());
     expect(cache.counts()).toEqual({ people: 5, credentials: 8, entitlements: 5 });
+  });
+
+  it('carries its counts across deltas, counted over the people each one touches', () => {
+    const cache = new CredentialCache(db, hasher);
+    cache.applySnapshot(generateDataset({ people: 30, seed: 1, version: 1 }), Date.now());
+    const counted = () => db.prepare<[], { people: number; credentials: number; entitlements: number }>(CACHE_COUNTS_SQL).get();
+    // Counts made up to tell carried counts from a count of the cache: carried, they keep the offset.
+    const offset = { people: 1000, credentials: 2000, entitlements: 3000 };
+    const real = counted() ?? { people: 0, credentials: 0, entitlements: 0 };
+    cache.primeCounts({ people: real.people + offset.people, credentials: real.credentials + offset.credentials, entitlements: real.entitlements + offset.entitlements });
+    const expectCarried = () => {
+      const now = counted() ?? { people: 0, credentials: 0, entitlements: 0 };
+      expect(cache.counts()).toEqual({ people: now.people + offset.people, credentials: now.credentials + offset.credentials, entitlements: now.entitlements + offset.entitlements });
+    };
+    const person = (id: string, credentials: PersonRecord['credentials'], entitlements: PersonRecord['entitlements'] = []): PersonRecord => ({
+      id, kind: 'member', name: id, status: 'active', hostId: null, alwaysAllowed: false, expectedArrival: null, email: null, deviceLimit: null,
+      networkCheckin: true, extendedUnlock: false, lockdownOverride: false, usage: null, credentials, entitlements,
+    });
+    const card = (id: string, value: string) => ({ id, kind: 'card' as const, value, validFrom: null, validTo: null, status: 'active' as const });
+    const plan = (id: string) => ({ id, kind: 'plan' as const, name: 'Plan', validFrom: null, validTo: null, minutesLeft: null, monthlyHours: null, monthlyCheckins: null, doors: null });
+    let version = 1;
+    const apply = (ops: DeltaOp[]) => cache.applyDelta(ops, ++version, Date.now());
+
+    // A new person with a card taken from m-1 and a malformed one (skipped, not counted), and an entitlement taken from m-2.
+    expect(apply([{ op: 'person.upsert', person: person('n-1', [card('m-1-card', '777'), { ...card('n-1-bad', ''), kind: 'pin', value: '12' }], [plan('m-2-plan')]) }])).toHaveLength(1);
+    expectCarried();
+    // A credential and an entitlement moved back, one deleted, a person replaced with fewer rows, one deleted with its rows.
+    apply([
+      { op: 'credential.upsert', personId: 'm-1', credential: card('m-1-card', '778') },
+      { op: 'entitlement.upsert', personId: 'm-2', entitlement: plan('m-2-plan') },
+      { op: 'credential.delete', id: 'm-2-pin' },
+      { op: 'person.upsert', person: person('m-3', []) },
+      { op: 'person.delete', id: 'm-4' },
+      { op: 'door.upsert', door: { id: 'd-x', name: 'X', area: null, schedule: null, unlockSeconds: 5, policy: null } as never },
+    ]);
+    expectCarried();
+    // A delta refused as a whole changes nothing, the counts included.
+    expect(() => apply([{ op: 'person.delete', id: 'nobody' }])).toThrow(DeltaConflictError);
+    version--;
+    expectCarried();
+    // Beyond the people it counts one by one, the cache is counted again: the made-up offset goes.
+    apply(Array.from({ length: 201 }, (_, i) => ({ op: 'person.upsert' as const, person: person(`bulk-${i}`, []) })));
+    expect(cache.counts()).toEqual(counted());
   });
 
   it('takes the counts of a generation counted where it was built until the data changes', () => {
