@@ -16,9 +16,11 @@
  *
  * The thread is plain JavaScript evaluated from a string (runs the same
  * under tsx, vitest and the compiled daemon), loads nothing but
- * better-sqlite3, and runs well below the event loop's priority. When it
- * fails the owner is told (onFailure) and is expected to let its connection
- * checkpoint again, as SQLite does by default.
+ * better-sqlite3, and runs well below the event loop's priority. A
+ * checkpoint that fails (a full disk) is reported and tried again at the
+ * next request; when the thread itself fails the owner is told (onFailure)
+ * and is expected to let its connection checkpoint again, as SQLite does by
+ * default.
  */
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -79,8 +81,10 @@ const NICER_BY = 19;
 export interface CheckpointerOptions {
   /** The files to checkpoint, asked at every request (the cache file in force changes at every snapshot). */
   readonly paths: () => readonly string[];
-  /** The thread failed or a checkpoint did: the daemon's connection should checkpoint again. */
+  /** The thread failed: the daemon's connection should checkpoint again. */
   readonly onFailure: (message: string) => void;
+  /** A checkpoint failed (a full disk, a locked file): the next request tries again. */
+  readonly onCheckpointError: (message: string) => void;
 }
 
 export class Checkpointer {
@@ -90,8 +94,9 @@ export class Checkpointer {
   #again = false;
   #closed = false;
   #failed = false;
-  /** Checkpoint requests completed, for status and tests. */
+  /** Checkpoint requests completed, and failed, for status and tests. */
   completed = 0;
+  failed = 0;
 
   constructor(options: CheckpointerOptions) {
     this.#o = options;
@@ -100,8 +105,11 @@ export class Checkpointer {
     this.#worker.unref();
     this.#worker.on('message', (reply: CheckpointReply) => {
       this.#inFlight = false;
-      if (!reply.ok) return this.#fail(`a checkpoint failed: ${reply.error}`);
-      this.completed++;
+      if (reply.ok) this.completed++;
+      else {
+        this.failed++;
+        this.#o.onCheckpointError(reply.error);
+      }
       if (this.#again) {
         this.#again = false;
         this.request();
@@ -181,6 +189,7 @@ export function startBackgroundCheckpoints(db: Db, logger: Logger, everyMs: numb
   const changes = db.prepare<[], { n: number }>('SELECT total_changes() AS n');
   let seen = changes.get()?.n ?? 0;
   let timer: NodeJS.Timeout | null = null;
+  let lastError: string | null = null;
   const checkpointer = new Checkpointer({
     paths: () => [db.name, ...[currentGenerationPath(db)].filter((path) => path !== null)],
     onFailure: (message) => {
@@ -189,9 +198,20 @@ export function startBackgroundCheckpoints(db: Db, logger: Logger, everyMs: numb
       db.pragma(`wal_autocheckpoint = ${SQLITE_AUTOCHECKPOINT_PAGES}`);
       logger.error({ reason: message }, 'checkpoints are back on the event loop: card reads may wait for the disk now and then');
     },
+    onCheckpointError: (message) => {
+      // Once per kind of error: a full disk fails every 250 ms until space is made.
+      if (message === lastError) return;
+      lastError = message;
+      logger.warn({ reason: message }, 'a WAL checkpoint failed; the WAL grows until one succeeds');
+    },
   });
   db.pragma('wal_autocheckpoint = 0');
+  let completed = 0;
   timer = setInterval(() => {
+    if (checkpointer.completed !== completed) {
+      completed = checkpointer.completed;
+      lastError = null;
+    }
     const now = changes.get()?.n ?? 0;
     if (now === seen) return;
     seen = now;

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { currentGenerationPath } from '../../daemon/store/cache-files.js';
 import { CredentialCache } from '../../daemon/store/cache.js';
-import { startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../daemon/store/checkpointer.js';
+import { Checkpointer, startBackgroundCheckpoints, type BackgroundCheckpoints } from '../../daemon/store/checkpointer.js';
 import { CredentialHasher } from '../../daemon/store/credential-hash.js';
 import { openDatabase, type Db } from '../../daemon/store/database.js';
 import { generateDataset } from '../../scripts/lib/dataset-generator.js';
@@ -92,6 +92,24 @@ describe('background checkpoints', () => {
     // SQLite checkpoints by itself again: the WAL stops growing at about its threshold.
     write(3000);
     expect(walBytes()).toBeLessThan(AUTOCHECKPOINT_BYTES * 1.4);
+  });
+
+  it('a checkpoint that fails is reported and tried again; the thread keeps working', async () => {
+    const errors: string[] = [];
+    let paths = [join(dir.path, 'missing.db')];
+    const checkpointer = new Checkpointer({ paths: () => paths, onFailure: (m) => errors.push(`failure: ${m}`), onCheckpointError: (m) => errors.push(m) });
+    try {
+      checkpointer.request();
+      await waitFor(() => checkpointer.failed === 1, 'the failed checkpoint reported', 5_000);
+      expect(errors).toEqual([expect.stringContaining('unable to open database file')]);
+      expect(checkpointer.working).toBe(true);
+      paths = [path()];
+      checkpointer.request();
+      await waitFor(() => checkpointer.completed === 1, 'the next checkpoint', 5_000);
+      expect(errors).toHaveLength(1);
+    } finally {
+      await checkpointer.close();
+    }
   });
 
   it('an in-memory database has no WAL and gets none', () => {
