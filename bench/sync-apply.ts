@@ -84,14 +84,14 @@ const fullGc = runInNewContext('gc') as () => void;
 /** How long the loop is watched without an apply, as the baseline. */
 const IDLE_BASELINE_MS = 5_000;
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
-/** Time on a core of every thread of this process, in ns, by "tid (nice N[, SCHED_IDLE])"; the event loop's thread by name. */
+/** Time on a core of every thread of this process, in ns, by "tid (nice N)"; the event loop's thread by name. */
 const threadTimes = (): Map<string, number> => {
   const times = new Map<string, number>();
   for (const tid of readdirSync('/proc/self/task')) {
     try {
-      // Fields after the command's closing parenthesis: nice is the 17th, the scheduling policy the 39th (5 = SCHED_IDLE).
+      // Fields after the command's closing parenthesis: nice is the 17th.
       const fields = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-      const name = tid === String(process.pid) ? 'event loop' : `${tid} (nice ${fields[16]}${fields[38] === '5' ? ', SCHED_IDLE' : ''})`;
+      const name = tid === String(process.pid) ? 'event loop' : `${tid} (nice ${fields[16]})`;
       times.set(name, Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ')[0]));
     } catch {
       // The thread ended meanwhile.
