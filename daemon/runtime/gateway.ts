@@ -13,7 +13,7 @@ import { lookupCredential, type LookupResult } from './credential-lookup.js';
 import { StatusServer } from '../http/status-server.js';
 import { DecisionCounters, DecisionLatency, LoopDelay, statusFamilies } from '../http/gateway-metrics.js';
 import { renderMetrics } from '../http/prometheus-text.js';
-import { AccessPipeline, type AccessResult, type AccessSource } from '../access/access-pipeline.js';
+import { AccessPipeline, sourceOfReader, type AccessResult, type AccessSource } from '../access/access-pipeline.js';
 import { AutoCheckout } from '../access/auto-checkout.js';
 import { ConflictReporter } from '../access/conflict-reporter.js';
 import type { CredentialConflict } from '../store/cache.js';
@@ -437,6 +437,7 @@ export class Gateway {
       gateway.#checkConflictsNow();
       gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
       gateway.#policyTimer.unref();
+      gateway.pipeline.warmUp(gateway.#readers.map((r) => sourceOfReader(r.config)));
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays.values()) relay.start();
       for (const input of gateway.#inputs) input.supervisor.start();
