@@ -4,10 +4,9 @@
  * What is measured, per sample: bench/pty-device.py (a python3 process)
  * holds the master side of two pty pairs made with os.openpty(); the daemon
  * opens the slave sides (/dev/pts/N) as its RDM6300 reader and LCUS relay.
- * The helper writes a whole 14-byte card frame into the reader's master in
- * one write(2), reads time.monotonic_ns() right after it returns (t0),
- * select()s on the relay's master and reads the clock again as soon as it is
- * readable (t1). A sample is t1 - t0, kept only once the bytes that arrived
+ * The helper reads time.monotonic_ns() (t0), writes a whole 14-byte card
+ * frame into the reader's master in one write(2), select()s on the relay's
+ * master and reads the clock again as soon as it is readable (t1). A sample is t1 - t0, kept only once the bytes that arrived
  * are the relay's "energise" command. So it spans: the pty line discipline
  * handing the frame to the daemon, the daemon's wake-up, serialport's read,
  * framing, decision, journal-independent door command, serialport's write,
@@ -18,6 +17,12 @@
  * Between samples the helper waits for the relock command (pulse 200 ms), so
  * every sample starts from a locked door with the daemon idle.
  *
+ * Sampling starts when the daemon tells its notify socket READY=1, as
+ * systemd counts it started (the relay's boot state comes earlier, while
+ * the readers still open). The first sample after that is kept apart
+ * (firstMs): the first read a restarted daemon decides, which runs code
+ * no read has run before.
+ *
  * The baseline in the same run (measurePtyEcho) is a trivial node process
  * that answers every chunk it reads on one pty (serialport) with a relay
  * command on another, timed by the same helper in the same way: the floor
@@ -27,8 +32,10 @@
  * not have: a real reader's last byte arrives 14.6 ms after its first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeSite } from '../test/support/site.js';
+import { createNotifySocket, type NotifySocket } from '../test/support/notify-socket.js';
 import { tempDir } from '../test/support/temp-dir.js';
 import { openPtyDevices } from './pty-device.js';
 import { summarize } from './stats.js';
@@ -51,6 +58,8 @@ export interface PtyLatency {
   readonly n: number;
   /** Every counted sample in ms, in the order taken (to pool runs or split by load phase). */
   readonly samples: readonly number[];
+  /** The first sample of the process, counted or not (a warm-up when there is no load). */
+  readonly firstMs: number;
 }
 
 /** Load run beside the measurement: sampling goes on until done() (and at least minSamples). */
@@ -77,6 +86,8 @@ export async function measureE2ePty(samples: number, options: E2eOptions = {}): 
   const dir = tempDir('gatehouse-bench-');
   const pty = await openPtyDevices(['reader', 'relay']);
   let daemon: ChildProcess | undefined;
+  let notify: NotifySocket | undefined;
+  let firstMs = Number.NaN;
   try {
     const config = writeSite(
       dir.path,
@@ -87,30 +98,38 @@ readers:
 ${options.configExtra ?? ''}`,
     );
     await options.beforeStart?.(dir.path);
+    notify = await createNotifySocket(dir.path);
     // The unit's flags first (the daemon as deployed), then any extra for tracing.
     const nodeArgs = [...deployedNodeFlags(), ...(options.nodeArgs ?? (process.env.BENCH_DAEMON_NODE_ARGS ?? '').split(' ').filter((arg) => arg !== ''))];
     // BENCH_DAEMON_MAIN: another build's main.js, for A/B runs in one sitting.
     const main = process.env.BENCH_DAEMON_MAIN ?? join(root, 'dist/daemon/cli/main.js');
+    // BENCH_DAEMON_OUTPUT: a file for the daemon's stdout and stderr (its log, --trace-gc).
+    const output = process.env.BENCH_DAEMON_OUTPUT === undefined ? 'ignore' : openSync(process.env.BENCH_DAEMON_OUTPUT, 'a');
     daemon = spawn(process.execPath, [...nodeArgs, main, 'run', '--config', config], {
-      stdio: 'ignore',
+      stdio: ['ignore', output, output],
+      env: { ...process.env, NOTIFY_SOCKET: notify.path },
     });
-    // The boot state: the relay is written locked as soon as it opens.
+    if (typeof output === 'number') closeSync(output);
+    // The boot state: the relay is written locked as soon as it opens; then the rest of the start.
     await pty.expect('relay', RELAY_OFF, 30_000);
+    await notify.waitFor('READY', '1');
     const load = options.load === undefined ? undefined : await options.load(dir.path);
     const latencies: number[] = [];
     const more = (i: number): boolean => (load === undefined ? i < samples + WARM_UP : latencies.length < samples || !load.done());
     for (let i = 0; more(i); i++) {
       const { ms } = await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON);
       // Under a load, the load starts at once: no warm-up is skipped.
+      if (i === 0) firstMs = ms;
       if (i >= WARM_UP || load !== undefined) latencies.push(ms);
       load?.onSample?.();
       await pty.expect('relay', RELAY_OFF);
     }
     await load?.stop();
-    return { ...summarize(latencies), samples: latencies };
+    return { ...summarize(latencies), samples: latencies, firstMs };
   } finally {
     daemon?.kill('SIGTERM');
     await new Promise((r) => (daemon === undefined || daemon.exitCode !== null ? r(undefined) : daemon.once('exit', r)));
+    await notify?.close();
     await pty.close();
     dir.remove();
   }
@@ -141,12 +160,14 @@ export async function measurePtyEcho(samples: number, gapMs = 200): Promise<PtyL
       child.once('exit', (code) => reject(new Error(`echo process exited (${code})`)));
     });
     const latencies: number[] = [];
+    let firstMs = Number.NaN;
     for (let i = 0; i < samples + WARM_UP; i++) {
       const { ms } = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
+      if (i === 0) firstMs = ms;
       if (i >= WARM_UP) latencies.push(ms);
       await new Promise((r) => setTimeout(r, gapMs));
     }
-    return { ...summarize(latencies), samples: latencies };
+    return { ...summarize(latencies), samples: latencies, firstMs };
   } finally {
     child.kill('SIGKILL');
     await pty.close();

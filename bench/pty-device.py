@@ -13,10 +13,14 @@ process under test reopens its port.
 Then it answers one JSON command per stdin line with one JSON line:
 
   {"op": "sample", "write": NAME, "bytes": HEX, "read": NAME, "expect": HEX, "timeoutMs": N}
-      Discards whatever is pending on the `read` master, writes `bytes` to
-      the `write` master in one write(2), takes t0 = time.monotonic_ns()
-      right after it returns, select()s on the `read` master and takes
-      t1 when it is readable (before reading). Then reads on until `expect`
+      Discards whatever is pending on the `read` master, takes
+      t0 = time.monotonic_ns(), writes `bytes` to the `write` master in one
+      write(2), select()s on the `read` master and takes t1 when it is
+      readable (before reading). t0 comes before the write, not after: the
+      write wakes the process under test, which may take this helper's
+      core before the write returns, and then answers before a t0 read
+      after the write (samples of 0.01 ms were seen). Before the write,
+      a sample can only come out longer (by the write's few microseconds). Then reads on until `expect`
       has arrived (so a sample is never an unrelated byte).
       -> {"ok": true, "ns": t1 - t0, "t0": t0, "t1": t1} (CLOCK_MONOTONIC ns,
       the clock of process.hrtime.bigint() in node, to line up with traces)
@@ -87,8 +91,9 @@ def sample(ports, command):
     timeout_s = command.get("timeoutMs", 5000) / 1000
     into.read_available()
     into.received = b""
-    write_all(out.master, bytes.fromhex(command["bytes"]))
+    data = bytes.fromhex(command["bytes"])
     t0 = time.monotonic_ns()
+    write_all(out.master, data)
     ready, _, _ = select.select([into.master], [], [], timeout_s)
     t1 = time.monotonic_ns()
     if not ready:

@@ -22,7 +22,7 @@ interface Answer {
 /** One timed write-to-first-byte interval. */
 export interface PtySample {
   readonly ms: number;
-  /** CLOCK_MONOTONIC ns (process.hrtime.bigint() in node) right after the write(2) and at the first byte: to line up with traces. */
+  /** CLOCK_MONOTONIC ns (process.hrtime.bigint() in node) just before the write(2) and at the first byte: to line up with traces. */
   readonly sentNs: number;
   readonly firstByteNs: number;
 }
