@@ -6,6 +6,11 @@
  * from the start of the load until both the import and the drain are done,
  * so every sample is taken under load (the report says how many overlapped
  * the drain).
+ *
+ * The baseline is the same load with the pty echo process of e2e-pty.ts
+ * sampled instead of the daemon (probe 'echo'): what a process that does
+ * nothing but answer a byte gets from this machine while the daemon, its
+ * staging thread and the broker share the cores.
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { join } from 'node:path';
@@ -35,9 +40,11 @@ async function status(socket: string): Promise<GatewayStatusReport> {
 
 /**
  * With `people` = 0 there is no snapshot import: the drain alone is the load
- * (to tell its share of the loaded figure from the import's).
+ * (to tell its share of the loaded figure from the import's). With probe
+ * 'echo' the same load runs in the daemon while the echo process beside it
+ * is sampled instead: the floor of this machine under this load.
  */
-export async function measureE2ePtyLoaded(people: number, events: number, minSamples: number): Promise<LoadedLatency> {
+export async function measureE2ePtyLoaded(people: number, events: number, minSamples: number, probe: 'daemon' | 'echo' = 'daemon'): Promise<LoadedLatency> {
   const broker = await createMosquitto();
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
@@ -46,6 +53,7 @@ export async function measureE2ePtyLoaded(people: number, events: number, minSam
   let importS = Number.NaN;
   try {
     const result = await measureE2ePty(minSamples, {
+      probe,
       configExtra: `mqtt: { url: "${broker.url}", reconnectMs: 100 }
 cloud:
   publicKeys: [{ id: bench, key: ${JSON.stringify(pem)} }]

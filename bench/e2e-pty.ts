@@ -37,7 +37,7 @@ import { join } from 'node:path';
 import { writeSite } from '../test/support/site.js';
 import { createNotifySocket, type NotifySocket } from '../test/support/notify-socket.js';
 import { tempDir } from '../test/support/temp-dir.js';
-import { openPtyDevices } from './pty-device.js';
+import { openPtyDevices, type PtyDevices } from './pty-device.js';
 import { summarize } from './stats.js';
 import { deployedNodeFlags } from './daemon-flags.js';
 
@@ -79,13 +79,21 @@ export interface E2eOptions {
   readonly load?: (configDir: string) => Promise<BenchLoad>;
   /** Extra node flags for the daemon, after the unit's own; default from BENCH_DAEMON_NODE_ARGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof"). */
   readonly nodeArgs?: readonly string[];
+  /**
+   * What is sampled: the daemon (default), or the echo process run beside
+   * the daemon and its load (the floor under the same load: the daemon
+   * still runs and is loaded, but takes no reads).
+   */
+  readonly probe?: 'daemon' | 'echo';
 }
 
 /** Daemon child process on ptys, optionally under a load. */
 export async function measureE2ePty(samples: number, options: E2eOptions = {}): Promise<PtyLatency> {
   const dir = tempDir('gatehouse-bench-');
-  const pty = await openPtyDevices(['reader', 'relay']);
+  const probeEcho = options.probe === 'echo';
+  const pty = await openPtyDevices(probeEcho ? ['reader', 'relay', 'in', 'out'] : ['reader', 'relay']);
   let daemon: ChildProcess | undefined;
+  let echo: ChildProcess | undefined;
   let notify: NotifySocket | undefined;
   let firstMs = Number.NaN;
   try {
@@ -113,22 +121,28 @@ ${options.configExtra ?? ''}`,
     // The boot state: the relay is written locked as soon as it opens; then the rest of the start.
     await pty.expect('relay', RELAY_OFF, 30_000);
     await notify.waitFor('READY', '1');
+    if (probeEcho) {
+      echo = await startEcho(pty, 'in', 'out');
+      // The echo's cold first reads are not the load's doing (the daemon warms its own path at start).
+      for (let i = 0; i < WARM_UP; i++) await echoSample(pty, i);
+    }
     const load = options.load === undefined ? undefined : await options.load(dir.path);
     const latencies: number[] = [];
     const more = (i: number): boolean => (load === undefined ? i < samples + WARM_UP : latencies.length < samples || !load.done());
     for (let i = 0; more(i); i++) {
-      const { ms } = await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON);
+      const ms = probeEcho ? await echoSample(pty, i) : (await pty.sample('reader', CARDS[i % 2] as Buffer, 'relay', RELAY_ON)).ms;
       // Under a load, the load starts at once: no warm-up is skipped.
       if (i === 0) firstMs = ms;
       if (i >= WARM_UP || load !== undefined) latencies.push(ms);
       load?.onSample?.();
-      await pty.expect('relay', RELAY_OFF);
+      if (!probeEcho) await pty.expect('relay', RELAY_OFF);
     }
     await load?.stop();
     return { ...summarize(latencies), samples: latencies, firstMs };
   } finally {
     daemon?.kill('SIGTERM');
     await new Promise((r) => (daemon === undefined || daemon.exitCode !== null ? r(undefined) : daemon.once('exit', r)));
+    echo?.kill('SIGKILL');
     await notify?.close();
     await pty.close();
     dir.remove();
@@ -138,15 +152,43 @@ ${options.configExtra ?? ''}`,
 /**
  * The floor: a node process that answers every chunk read on one pty with a
  * relay command on another (serialport on both, like the daemon), timed the
- * same way. `gapMs` between samples matches the daemon's cycle (it idles for
- * the 200 ms pulse between reads), so both wake from the same idle state.
+ * same way, with the daemon's cycle between samples (ECHO_GAP_MS), so both
+ * wake from the same idle state.
  */
-export async function measurePtyEcho(samples: number, gapMs = 200): Promise<PtyLatency> {
+export async function measurePtyEcho(samples: number): Promise<PtyLatency> {
   const pty = await openPtyDevices(['in', 'out']);
+  let child: ChildProcess | undefined;
+  try {
+    child = await startEcho(pty, 'in', 'out');
+    const latencies: number[] = [];
+    let firstMs = Number.NaN;
+    for (let i = 0; i < samples + WARM_UP; i++) {
+      const ms = await echoSample(pty, i);
+      if (i === 0) firstMs = ms;
+      if (i >= WARM_UP) latencies.push(ms);
+    }
+    return { ...summarize(latencies), samples: latencies, firstMs };
+  } finally {
+    child?.kill('SIGKILL');
+    await pty.close();
+  }
+}
+
+/** The daemon's cycle between reads: it idles for the 200 ms pulse, so the echo waits as long after each answer. */
+const ECHO_GAP_MS = 200;
+
+async function echoSample(pty: PtyDevices, i: number): Promise<number> {
+  const { ms } = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
+  await new Promise((r) => setTimeout(r, ECHO_GAP_MS));
+  return ms;
+}
+
+/** Starts the echo process on two of the helper's ptys; resolves once both are open. */
+async function startEcho(pty: PtyDevices, input: string, output: string): Promise<ChildProcess> {
   const echo = `
     import { SerialPort } from 'serialport';
-    const i = new SerialPort({ path: ${JSON.stringify(pty.paths.in)}, baudRate: 9600 });
-    const o = new SerialPort({ path: ${JSON.stringify(pty.paths.out)}, baudRate: 9600 });
+    const i = new SerialPort({ path: ${JSON.stringify(pty.paths[input])}, baudRate: 9600 });
+    const o = new SerialPort({ path: ${JSON.stringify(pty.paths[output])}, baudRate: 9600 });
     i.on('data', () => o.write(Buffer.from(${JSON.stringify([...RELAY_ON])})));
     let open = 0;
     const ready = () => { if (++open === 2) process.stdout.write('ready\\n'); };
@@ -159,17 +201,9 @@ export async function measurePtyEcho(samples: number, gapMs = 200): Promise<PtyL
       child.stdout?.once('data', () => resolve());
       child.once('exit', (code) => reject(new Error(`echo process exited (${code})`)));
     });
-    const latencies: number[] = [];
-    let firstMs = Number.NaN;
-    for (let i = 0; i < samples + WARM_UP; i++) {
-      const { ms } = await pty.sample('in', CARDS[i % 2] as Buffer, 'out', RELAY_ON);
-      if (i === 0) firstMs = ms;
-      if (i >= WARM_UP) latencies.push(ms);
-      await new Promise((r) => setTimeout(r, gapMs));
-    }
-    return { ...summarize(latencies), samples: latencies, firstMs };
-  } finally {
+  } catch (error) {
     child.kill('SIGKILL');
-    await pty.close();
+    throw error;
   }
+  return child;
 }

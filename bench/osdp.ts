@@ -99,11 +99,12 @@ export async function measureOsdpLatency(pdCount: number, baudRate: number, samp
 }
 
 /** The whole matrix; what bench/run.ts can call. */
-export async function measureOsdpMatrix(samples = 40): Promise<OsdpLatencyRow[]> {
+/** Every combination of 1, 4 and 8 PDs with 9600 and 115200 baud, as [PDs, baud]. */
+export const OSDP_MATRIX: readonly (readonly [number, number])[] = [9600, 115_200].flatMap((baud) => [1, 4, 8].map((pds) => [pds, baud] as const));
+
+export async function measureOsdpMatrix(samples = 40, matrix: readonly (readonly [number, number])[] = OSDP_MATRIX): Promise<OsdpLatencyRow[]> {
   const rows: OsdpLatencyRow[] = [];
-  for (const baudRate of [9600, 115_200]) {
-    for (const pds of [1, 4, 8]) rows.push(await measureOsdpLatency(pds, baudRate, samples));
-  }
+  for (const [pds, baudRate] of matrix) rows.push(await measureOsdpLatency(pds, baudRate, samples));
   return rows;
 }
 

@@ -71,6 +71,8 @@ const { values } = parseArgs({
     gaps: { type: 'boolean', default: false },
     // With --gaps: which threads of this process ran during each gap (reads every thread's counters at every tick).
     threads: { type: 'boolean', default: false },
+    // How long the loop is watched without an apply first, as the baseline (--quick runs shorten it).
+    'idle-ms': { type: 'string', default: '5000' },
     json: { type: 'string' },
   },
 });
@@ -82,7 +84,7 @@ const hasher = new CredentialHasher(Buffer.alloc(32, 9));
 setFlagsFromString('--expose-gc');
 const fullGc = runInNewContext('gc') as () => void;
 /** How long the loop is watched without an apply, as the baseline. */
-const IDLE_BASELINE_MS = 5_000;
+const IDLE_BASELINE_MS = Number(values['idle-ms']);
 const ms = (n: number): string => `${n.toFixed(1)} ms`;
 /** Time on a core of every thread of this process, in ns, by "tid (nice N)"; the event loop's thread by name. */
 const threadTimes = (): Map<string, number> => {
