@@ -6,8 +6,9 @@
  * opens the slave sides (/dev/pts/N) as its RDM6300 reader and LCUS relay.
  * The helper reads time.monotonic_ns() (t0), writes a whole 14-byte card
  * frame into the reader's master in one write(2), select()s on the relay's
- * master and reads the clock again as soon as it is readable (t1). A sample is t1 - t0, kept only once the bytes that arrived
- * are the relay's "energise" command. So it spans: the pty line discipline
+ * master and reads the clock again as soon as it is readable (t1). A sample
+ * is t1 - t0, kept only once the bytes that arrived are the relay's
+ * "energise" command. So it spans: the pty line discipline
  * handing the frame to the daemon, the daemon's wake-up, serialport's read,
  * framing, decision, journal-independent door command, serialport's write,
  * the relay pty's line discipline, and the helper's own wake-up. Nothing

@@ -316,7 +316,7 @@ export class AccessPipeline {
    * guess count, listener or log sees them. Code runs cold the first time
    * (compiled lazily, the site's time zone loaded by ICU, the candidates
    * statement's first pages read, the RNG seeded): a daemon's first read took
-   * 7-14 ms from frame to relay command, its next ones about 1 ms. The
+   * 6-11 ms from frame to relay command, its next ones about 1 ms. The
    * gateway calls this once at start, before the readers open, so the first
    * member after a restart does not pay for it.
    */

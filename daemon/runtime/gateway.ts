@@ -437,7 +437,7 @@ export class Gateway {
       gateway.#checkConflictsNow();
       gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
       gateway.#policyTimer.unref();
-      gateway.pipeline.warmUp(gateway.#readers.map((r) => sourceOfReader(r.config)));
+      gateway.#warmUpDecisions();
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays.values()) relay.start();
       for (const input of gateway.#inputs) input.supervisor.start();
@@ -465,6 +465,19 @@ export class Gateway {
       'gatehouse started',
     );
     return gateway;
+  }
+
+  /**
+   * The decision path's cold start, paid before the readers open rather than
+   * by the first member (AccessPipeline.warmUp). Only a speed-up: if it
+   * fails, the doors still open, so it is logged and the start goes on.
+   */
+  #warmUpDecisions(): void {
+    try {
+      this.pipeline.warmUp(this.#readers.map((r) => sourceOfReader(r.config)));
+    } catch (error) {
+      this.#log.warn({ err: error }, 'decision warm-up failed; the first read after this start may be slower');
+    }
   }
 
   /** Stop taking reads, lock every door, publish what can be published, close the store. */
