@@ -437,11 +437,12 @@ export class Gateway {
       gateway.#checkConflictsNow();
       gateway.#policyTimer = setInterval(() => gateway.#checkConflicts(), 10_000);
       gateway.#policyTimer.unref();
-      gateway.#warmUpDecisions();
       // Doors first: each relay writes its locked state as soon as it opens.
       for (const relay of gateway.#relays.values()) relay.start();
       for (const input of gateway.#inputs) input.supervisor.start();
       for (const door of gateway.doors.values()) door.start();
+      // Before any read can arrive, not before the doors' boot state.
+      gateway.#warmUpDecisions();
       for (const reader of gateway.#readers) reader.supervisor.start();
       gateway.ble?.start();
       await gateway.wifi?.start();
