@@ -5,7 +5,8 @@
  * the decision), site-local time and the pure engine, as the access
  * pipeline runs them before commanding a door. Beside it, in the same run
  * and on the same file, the bare indexed better-sqlite3 lookup of one
- * credential: the floor any SQLite-backed decision stands on.
+ * credential: the floor any SQLite-backed decision stands on; and the
+ * keyed hash alone, the part of a decision that is not SQLite.
  *
  * The store holds what a site that has run for a while holds: three past
  * check-ins per person over the last 60 days (each on the person's first
@@ -30,6 +31,8 @@ export interface DecideFigures {
   readonly credentials: number;
   readonly decide: { p50: number; p99: number };
   readonly sqliteLookup: { p50: number; p99: number };
+  /** The keyed hash of the presented value alone (HMAC-SHA-256): the part of decide that is not SQLite. */
+  readonly hash: { p50: number; p99: number };
 }
 
 function addSessionHistory(db: Db, people: readonly PersonRecord[], now: number): void {
@@ -110,18 +113,32 @@ export function measureDecide(people: number, samples: number): DecideFigures {
     // both see the same machine state.
     timeEach(Math.min(samples, 2000), decideOnce);
     timeEach(Math.min(samples, 2000), (i) => bare.get(lookups[i]!));
+    const hashOnce = (i: number): void => {
+      const p = order[i]!;
+      if (hasher.lookupOf(p.kind, p.value).length === 0) throw new Error('unreachable');
+    };
+    timeEach(Math.min(samples, 2000), hashOnce);
     const decideSamples: number[] = [];
     const lookupSamples: number[] = [];
+    const hashSamples: number[] = [];
     const block = 1000;
     for (let start = 0; start < samples; start += block) {
       const n = Math.min(block, samples - start);
       lookupSamples.push(...timeEach(n, (i) => bare.get(lookups[start + i]!)));
       decideSamples.push(...timeEach(n, (i) => decideOnce(start + i)));
+      hashSamples.push(...timeEach(n, (i) => hashOnce(start + i)));
     }
     db.close();
     const d = summarize(decideSamples);
     const l = summarize(lookupSamples);
-    return { people, credentials: result.credentials, decide: { p50: d.p50, p99: d.p99 }, sqliteLookup: { p50: l.p50, p99: l.p99 } };
+    const h = summarize(hashSamples);
+    return {
+      people,
+      credentials: result.credentials,
+      decide: { p50: d.p50, p99: d.p99 },
+      sqliteLookup: { p50: l.p50, p99: l.p99 },
+      hash: { p50: h.p50, p99: h.p99 },
+    };
   } finally {
     dir.remove();
   }

@@ -38,7 +38,15 @@ results.decide_p50_us = round(dBig.decide.p50, 1);
 results.decide_p99_us = round(dBig.decide.p99, 1);
 results.sqlite_lookup_p99_us = round(dBig.sqliteLookup.p99, 1);
 results.decide_p99_us_1k = round(d1k.decide.p99, 1);
-if (!quick) results.decide_p99_us_1m = round(measureDecide(1_000_000, 50_000).decide.p99, 1);
+results.credential_hash_p50_us = round(dBig.hash.p50, 1);
+results.credential_hash_p99_us = round(dBig.hash.p99, 1);
+// The growth target's floor: the bare lookup at both ends, from the same runs.
+results.sqlite_lookup_p99_us_1k = round(d1k.sqliteLookup.p99, 1);
+if (!quick) {
+  const d1m = measureDecide(1_000_000, 50_000);
+  results.decide_p99_us_1m = round(d1m.decide.p99, 1);
+  results.sqlite_lookup_p99_us_1m = round(d1m.sqliteLookup.p99, 1);
+}
 
 log('card to relay through the daemon process on ptys, and the pty echo baseline');
 const echo = await measurePtyEcho(size(300, 20));
@@ -138,8 +146,8 @@ Every figure has its baseline from the same run. Raw figures: [bench/results.jso
 
 | figure | value | baseline in the same run | target | |
 |---|---|---|---|---|
-${row('decide_p99_us (100k people)', r.decide_p99_us, `sqlite_lookup_p99_us ${r.sqlite_lookup_p99_us}`, '≤ 3 × lookup', n('decide_p99_us') <= 3 * n('sqlite_lookup_p99_us'))}
-${row('decide_p99_us_1m', r.decide_p99_us_1m, `decide_p99_us_1k ${r.decide_p99_us_1k}`, '≤ 2 × 1k', n('decide_p99_us_1m') <= 2 * n('decide_p99_us_1k'))}
+${row('decide_p99_us (100k people)', r.decide_p99_us, `sqlite_lookup_p99_us ${r.sqlite_lookup_p99_us}; of a decision, the keyed hash alone: p50 ${r.credential_hash_p50_us}, p99 ${r.credential_hash_p99_us}`, '≤ 3 × lookup', n('decide_p99_us') <= 3 * n('sqlite_lookup_p99_us'))}
+${row('decide_p99_us_1m', r.decide_p99_us_1m, `decide_p99_us_1k ${r.decide_p99_us_1k}; the bare lookup p99 from 1k to 1M: ${r.sqlite_lookup_p99_us_1k} → ${r.sqlite_lookup_p99_us_1m}`, '≤ 2 × 1k', n('decide_p99_us_1m') <= 2 * n('decide_p99_us_1k'))}
 ${row('e2e_pty_p99_ms', r.e2e_pty_p99_ms, `pty echo p99 ${r.pty_echo_p99_ms}; frame on the wire ${r.frame_wire_ms}`, '≤ 2', n('e2e_pty_p99_ms') <= 2)}
 ${row('e2e_pty_p50_ms', r.e2e_pty_p50_ms, `pty echo p50 ${r.pty_echo_p50_ms}`, '', undefined)}
 ${row('e2e_pty_first_read_ms (first read after start)', r.e2e_pty_first_read_ms, `pty echo's first ${r.pty_echo_first_ms}`, '', undefined)}
