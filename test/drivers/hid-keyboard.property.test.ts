@@ -6,7 +6,8 @@ import { KEY_UP, typeReports } from './hid-test-vectors.js';
 import { timed, typeLines, type TimedReport } from './support/keyboard-pipeline.js';
 
 // Fixed seed unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(300);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(300);
 
 const credentialArb = fc.stringMatching(/^[0-9A-Za-z]{4,16}$/);
 /** Any bytes a broken or hostile device could send as one report, biased towards 8-byte reports. */
@@ -36,7 +37,7 @@ describe('keyboard report decoding under garbage', () => {
           expect(line).not.toMatch(/[\r\n]/);
         }
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -54,7 +55,7 @@ describe('keyboard report decoding under garbage', () => {
         for (const line of lines) expect(line).toBe(credential);
         if (byTimeout) expect(lines).toEqual([credential]);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -67,7 +68,7 @@ describe('keyboard report decoding under garbage', () => {
         const { lines } = await typeLines(timed([...spoiled, ...typeReports(`${credential}\n`)]));
         expect(lines).toEqual([credential]);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -78,7 +79,7 @@ describe('keyboard report decoding under garbage', () => {
         if (state === undefined) expect([8, 9]).not.toContain(bytes.length);
         else expect(state.mask).toBe(bytes[bytes.length - 1]);
       }),
-      runs,
+      runs(),
     );
   });
 });

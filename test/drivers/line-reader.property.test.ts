@@ -8,7 +8,8 @@ import { WIEGAND_FORMATS, WIEGAND_FORMAT_NAMES } from '../../drivers/wiegand/for
 import { fcOptions } from '../support/fast-check.js';
 
 // Fixed seed unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(400);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(400);
 
 function splitAt(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
   const points = [...new Set(cuts.map((c) => c % (bytes.length + 1)))].sort((a, b) => a - b);
@@ -54,7 +55,7 @@ describe('line reader properties', () => {
           else expect(line.includes(Buffer.from(terminator))).toBe(false);
         }
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -78,7 +79,7 @@ describe('line reader properties', () => {
             : wiegandBitsFromString(BigInt(`0x${text}`).toString(2).padStart(WIEGAND_FORMATS[format].bitCount, '0'));
         expect(bits === undefined ? false : decodeWiegand(bits, format).ok).toBe(true);
       }),
-      runs,
+      runs(),
     );
     expect(acceptedFrames).toBeGreaterThan(0);
   });
@@ -89,7 +90,7 @@ describe('line reader properties', () => {
         const result = new LineDecoder({ pattern, decode: { as: 'text' } }).decode(line);
         if (result.ok) expect(result.number.length).toBeGreaterThan(0);
       }),
-      runs,
+      runs(),
     );
   });
 });

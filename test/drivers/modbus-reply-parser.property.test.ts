@@ -6,7 +6,8 @@ import { RTU_MAX_PENDING, RtuReplyParser } from '../../drivers/modbus/rtu-reply-
 import { fcOptions } from '../support/fast-check.js';
 
 // Fixed seed unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(400);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(400);
 
 async function parse(chunks: readonly Uint8Array[]): Promise<{ replies: RtuReply[]; maxPending: number }> {
   const parser = new RtuReplyParser();
@@ -67,7 +68,7 @@ describe('RtuReplyParser properties', () => {
           expect(reply.slave).toBe(reply.frame[0]);
         }
       }),
-      runs,
+      runs(),
     );
     expect(seen).toBeGreaterThan(100);
   });
@@ -90,7 +91,7 @@ describe('RtuReplyParser properties', () => {
           expect(next).toBe(wanted.length);
         },
       ),
-      runs,
+      runs(),
     );
   });
 });

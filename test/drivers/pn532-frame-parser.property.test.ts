@@ -7,7 +7,8 @@ import { fcOptions } from '../support/fast-check.js';
 import { ACK, NACK, targetFrames } from './pn532-test-vectors.js';
 
 // Fixed seed unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(400);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(400);
 
 function parse(chunks: readonly Uint8Array[]): { packets: Pn532Packet[]; maxPending: number } {
   const parser = new Pn532FrameParser();
@@ -76,7 +77,7 @@ describe('Pn532FrameParser properties', () => {
           if (decoded.kind === 'target') expect([4, 7, 10]).toContain(decoded.target.uid.length);
         }
       }),
-      runs,
+      runs(),
     );
     expect(framesSeen).toBeGreaterThan(100);
   });
@@ -89,7 +90,7 @@ describe('Pn532FrameParser properties', () => {
         const chunked = await parseAll(splitAt(input, cuts));
         expect(chunked.packets).toEqual(whole.packets);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -105,7 +106,7 @@ describe('Pn532FrameParser properties', () => {
         const { packets } = await parseAll([input]);
         expect(packets).toEqual(items.map(([, data]) => ({ kind: 'frame', tfi: 0xd5, data: Buffer.from(data) })));
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -136,7 +137,7 @@ describe('Pn532FrameParser properties', () => {
           expect(result.target.uid.length).toBe(params[5]);
         }
       }),
-      runs,
+      runs(),
     );
   });
 });

@@ -5,7 +5,8 @@ import { Rdm6300FrameParser } from '../../drivers/rdm6300/frame-parser.js';
 import { fcOptions } from '../support/fast-check.js';
 
 // Fixed seed 20261122 unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(500);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(500);
 
 /** Feeds the chunks through a fresh parser; returns the frames and the largest buffer it held. */
 async function parse(chunks: readonly Uint8Array[]): Promise<{ frames: RdmFrame[]; maxPending: number }> {
@@ -91,7 +92,7 @@ describe('Rdm6300FrameParser properties', () => {
           expect(again).toEqual([frame]);
         }
       }),
-      runs,
+      runs(),
     );
     // Guards against a generator that never produces a decodable frame (a vacuous property).
     expect(framesSeen).toBeGreaterThan(100);
@@ -105,7 +106,7 @@ describe('Rdm6300FrameParser properties', () => {
         const chunked = await parse(splitAt(input, cuts));
         expect(chunked.frames).toEqual(whole.frames);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -134,7 +135,7 @@ describe('Rdm6300FrameParser properties', () => {
         const { frames } = await parse(splitAt(Buffer.concat(parts), cuts));
         expect(frames).toEqual(items.map(({ encoded }) => encoded.frame));
       }),
-      runs,
+      runs(),
     );
   });
 });

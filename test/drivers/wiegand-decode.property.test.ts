@@ -6,7 +6,8 @@ import { DEFAULT_WIEGAND_FORMATS, WIEGAND_FORMATS, WIEGAND_FORMAT_NAMES, type Wi
 import { fcOptions } from '../support/fast-check.js';
 
 // Fixed seed unless FC_SEED is set; see test/support/fast-check.ts.
-const runs = fcOptions(500);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(500);
 
 const formatArb = fc.constantFrom(...WIEGAND_FORMAT_NAMES);
 const framesOf = (name: WiegandFormatName) => fc.bigInt({ min: 0n, max: (1n << BigInt(WIEGAND_FORMATS[name].bitCount)) - 1n });
@@ -43,7 +44,7 @@ describe('Wiegand decoding properties', () => {
         const again = encodeWiegand(name, facility === undefined ? { card } : { facility, card });
         expect(wiegandBitsToString(again)).toBe(wiegandBitsToString(frame));
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -53,7 +54,7 @@ describe('Wiegand decoding properties', () => {
         const result = new WiegandDecoder(DEFAULT_WIEGAND_FORMATS).decode(wiegandBits(length, value));
         if (result.ok) expect(WIEGAND_FORMATS[result.card.format].bitCount).toBe(length);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -74,7 +75,7 @@ describe('Wiegand decoding properties', () => {
         const flipped: WiegandBits = { length: valid.length, value: valid.value ^ (1n << BigInt(valid.length - flip)) };
         expect(decodeWiegand(flipped, name)).toEqual({ ok: false, reason: 'parity' });
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -84,7 +85,7 @@ describe('Wiegand decoding properties', () => {
         const ours = decodeWiegand(wiegandBits(35, value), 'corporate1000-35').ok;
         expect(ours).toBe(proxmarkC1k35ParityValid(value));
       }),
-      runs,
+      runs(),
     );
   });
 });

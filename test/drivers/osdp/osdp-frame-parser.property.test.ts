@@ -5,7 +5,8 @@ import { OsdpFrameParser } from '../../../drivers/osdp/frame-parser.js';
 import { fcOptions } from '../../support/fast-check.js';
 import { ANNEX_E, FRAMES } from './osdp-vectors.js';
 
-const runs = fcOptions(400);
+/** Per property: each call is one property's options (FC_TALLY counts it). */
+const runs = (): ReturnType<typeof fcOptions> => fcOptions(400);
 
 /** A clock the test moves by hand, to model pauses on the line. */
 const manualClock = () => {
@@ -60,7 +61,7 @@ describe('OSDP frame parser (property)', () => {
         const counters = parser.counters();
         expect(Object.values(counters).every((value) => Number.isInteger(value) && value >= 0)).toBe(true);
       }),
-      runs,
+      runs(),
     );
   });
 
@@ -80,7 +81,7 @@ describe('OSDP frame parser (property)', () => {
           );
         },
       ),
-      runs,
+      runs(),
     );
   });
 
@@ -95,7 +96,7 @@ describe('OSDP frame parser (property)', () => {
         const frames = parser.push(wire);
         expect(frames.map((frame) => frame.bytes.toString('hex'))).toContain(wire.toString('hex'));
       }),
-      runs,
+      runs(),
     );
   });
 
