@@ -114,8 +114,9 @@ export function isCacheAttached(db: Db): boolean {
 /** Per-schema settings of an attached generation file. */
 function configureAttached(db: Db): void {
   // The same reasoning as the main file (database.ts): a commit is a write
-  // into the WAL; a delta lost to a power cut is sent again by the cloud
-  // (the version goes back, the next delta finds a gap).
+  // into the WAL, synced off the event loop after each delta (the sync
+  // service's WAL flusher for the file in force); a delta a power cut takes
+  // back before that is asked for again at boot (the version goes back).
   db.pragma(`${CACHE_SCHEMA}.synchronous = NORMAL`);
 }
 

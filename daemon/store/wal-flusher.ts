@@ -20,6 +20,10 @@
  * wrote it. The WAL keeps its inode for as long as a connection is open
  * (a checkpoint restarts or truncates it in place); if it was replaced
  * anyway, the flush opens the new one.
+ *
+ * The cache's generation file has a WAL of its own, and which file is in
+ * force changes with every snapshot: a flusher for it is given a function
+ * that names the file in force at each flush (sync-service.ts).
  */
 import { constants, type FileHandle, open, stat } from 'node:fs/promises';
 import { fdatasyncSync, openSync, closeSync, existsSync } from 'node:fs';
@@ -32,7 +36,8 @@ export interface Durability {
 }
 
 export class WalFlusher implements Durability {
-  readonly #walPath: string;
+  /** The WAL to sync now; null when there is no file (an in-memory store). */
+  readonly #walPath: () => string | null;
   #handle: FileHandle | null = null;
   #ino = -1;
   /** The sync running now, if any. */
@@ -43,9 +48,13 @@ export class WalFlusher implements Durability {
   /** fdatasync calls made, for status and tests. */
   syncs = 0;
 
-  /** `dbPath`: the database file (not ':memory:'); its WAL is `<dbPath>-wal`. */
-  constructor(dbPath: string) {
-    this.#walPath = `${dbPath}-wal`;
+  /** `dbPath`: the database file (not ':memory:'), or a function naming the one in force; its WAL is `<dbPath>-wal`. */
+  constructor(dbPath: string | (() => string | null)) {
+    const pathOf = typeof dbPath === 'string' ? () => dbPath : dbPath;
+    this.#walPath = () => {
+      const path = pathOf();
+      return path === null ? null : `${path}-wal`;
+    };
   }
 
   flush(): Promise<void> {
@@ -61,8 +70,9 @@ export class WalFlusher implements Durability {
 
   flushSync(): void {
     // Without a WAL there is nothing committed that is not in the database file already.
-    if (!existsSync(this.#walPath)) return;
-    const fd = openSync(this.#walPath, constants.O_RDONLY);
+    const walPath = this.#walPath();
+    if (walPath === null || !existsSync(walPath)) return;
+    const fd = openSync(walPath, constants.O_RDONLY);
     try {
       fdatasyncSync(fd);
       this.syncs++;
@@ -101,14 +111,16 @@ export class WalFlusher implements Durability {
 
   /** The open WAL, reopened when the path no longer names the file held; null when there is no WAL (as flushSync). */
   async #file(): Promise<FileHandle | null> {
-    const current = await stat(this.#walPath).catch((error: unknown) => {
+    const walPath = this.#walPath();
+    if (walPath === null) return null;
+    const current = await stat(walPath).catch((error: unknown) => {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     });
     if (current === null) return null;
     if (this.#handle !== null && current.ino === this.#ino) return this.#handle;
     await this.#handle?.close().catch(() => undefined);
-    this.#handle = await open(this.#walPath, constants.O_RDONLY);
+    this.#handle = await open(walPath, constants.O_RDONLY);
     this.#ino = (await this.#handle.stat()).ino;
     return this.#handle;
   }

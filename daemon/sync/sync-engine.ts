@@ -39,6 +39,7 @@ import type { Logger } from '../runtime/logger.js';
 import type { CredentialCache } from '../store/cache.js';
 import { DeltaConflictError, newStageCounts, type Activation, type RejectedCredential, type StageCounts, type SyncSource } from '../store/cache-writer.js';
 import type { CredentialConflict } from '../store/cache.js';
+import type { Durability } from '../store/wal-flusher.js';
 import { AbortedError, nextTurn, Slicer } from './cooperative.js';
 import { defaultSiteSettings, type Dataset } from './dataset.js';
 import { deltaSchema, snapshotChunkSchema, type SnapshotChunk, type SnapshotRequestReason, type SyncRejectReason } from './messages.js';
@@ -83,6 +84,13 @@ export interface SyncEngineOptions {
   readonly chunkTimeoutMs?: number;
   /** Messages waiting beyond this are refused (busy). */
   readonly maxQueued?: number;
+  /**
+   * Makes an applied delta survive a power cut (the cache file's WAL,
+   * synced off the event loop). Without it a delta is durable at the next
+   * checkpoint; until then a power cut takes the cache back a version, and
+   * a revocation with it, until the next delta finds the gap.
+   */
+  readonly cacheDurability?: Durability;
 }
 
 /** A snapshot chunk without its data: what the engine keeps of it while the data is staged. */
@@ -745,6 +753,9 @@ export class SyncEngine {
     this.#deltas++;
     this.#rejections.applied();
     this.#log.info({ fromVersion: d.fromVersion, toVersion: d.toVersion, ops: d.ops.length, rejectedCredentials: skipped }, 'delta applied');
+    this.#o.cacheDurability?.flush().catch((error: unknown) => {
+      this.#log.error({ err: error, toVersion: d.toVersion }, 'delta applied but not synced to disk: a power cut may take it back');
+    });
     this.#changed();
     return { kind: 'applied', version: d.toVersion, ops: d.ops.length };
   }

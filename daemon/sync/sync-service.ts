@@ -10,6 +10,8 @@ import { CloudKeyring } from '../cloud/signed-message.js';
 import type { GatehouseConfig } from '../config/schema.js';
 import type { Logger } from '../runtime/logger.js';
 import type { CredentialCache } from '../store/cache.js';
+import { currentGenerationPath, isMemory } from '../store/cache-files.js';
+import { WalFlusher } from '../store/wal-flusher.js';
 import { readDatasetFile } from './dataset-file.js';
 import { assertDemoKeyConfinedToDemo } from './demo-key.js';
 import type { SnapshotRequestReason } from './messages.js';
@@ -43,6 +45,8 @@ export interface SyncServiceOptions {
 
 export class SyncService {
   readonly engine: SyncEngine;
+  /** Syncs the cache file in force after each delta; null for an in-memory store. */
+  readonly #cacheFlusher: WalFlusher | null;
   readonly staleness: StalenessRules | null;
   readonly #o: SyncServiceOptions;
   readonly #link: SyncLink | null;
@@ -55,6 +59,8 @@ export class SyncService {
     if (cloud !== undefined) assertDemoKeyConfinedToDemo(config.site.id, cloud.publicKeys);
     this.#maxMessageBytes = cloud?.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     this.staleness = stalenessRules(config);
+    const db = options.cache.db;
+    this.#cacheFlusher = isMemory(db.name) ? null : new WalFlusher(() => currentGenerationPath(db));
     this.engine = new SyncEngine({
       cache: options.cache,
       keyring: cloud === undefined ? null : new CloudKeyring(cloud.publicKeys),
@@ -66,6 +72,7 @@ export class SyncService {
       ...(options.now === undefined ? {} : { now: options.now }),
       ...(options.sliceMs === undefined ? {} : { sliceMs: options.sliceMs }),
       ...(options.chunkTimeoutMs === undefined ? {} : { chunkTimeoutMs: options.chunkTimeoutMs }),
+      ...(this.#cacheFlusher === null ? {} : { cacheDurability: this.#cacheFlusher }),
     });
     // Without cloud keys nothing could be verified, so nothing is subscribed.
     this.#link =
@@ -97,6 +104,7 @@ export class SyncService {
   async stop(): Promise<void> {
     this.#link?.stop();
     await this.engine.stop();
+    await this.#cacheFlusher?.close();
   }
 
   /** Ask the cloud for a snapshot now (operator command, or the signed sync.resync command). Null without a broker: nobody to ask. */

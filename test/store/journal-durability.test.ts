@@ -28,7 +28,7 @@ function store(): { db: Db; path: string; dir: string } {
   return { db, path, dir: dir.path };
 }
 
-function flusherFor(path: string): WalFlusher {
+function flusherFor(path: string | (() => string | null)): WalFlusher {
   const flusher = new WalFlusher(path);
   cleanups.push(() => flusher.close());
   return flusher;
@@ -69,6 +69,35 @@ describe('WalFlusher', () => {
     again.exec('INSERT INTO t VALUES (1)');
     await flusher.flush();
     expect(flusher.syncs).toBe(2);
+  });
+
+  it('syncs the file a function names at each flush (the cache file in force changes with every snapshot)', async () => {
+    const { dir } = store();
+    const files = ['gen-1.db', 'gen-2.db'].map((name) => {
+      const db = openDatabase(join(dir, name));
+      cleanups.push(() => {
+        db.close();
+      });
+      db.exec('CREATE TABLE t (x INTEGER)');
+      return join(dir, name);
+    });
+    let inForce: string | null = null;
+    const asked: (string | null)[] = [];
+    const flusher = flusherFor(() => {
+      asked.push(inForce);
+      return inForce;
+    });
+    // No file in force (an in-memory store): nothing to sync.
+    await flusher.flush();
+    expect(flusher.syncs).toBe(0);
+    flusher.flushSync();
+    expect(flusher.syncs).toBe(0);
+    inForce = files[0] ?? null;
+    await flusher.flush();
+    inForce = files[1] ?? null;
+    await flusher.flush();
+    expect(flusher.syncs).toBe(2);
+    expect(asked.slice(-2)).toEqual(files);
   });
 
   it('rejects with the kernel error when the file cannot be synced', async () => {

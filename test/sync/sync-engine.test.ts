@@ -4,12 +4,15 @@
  * deltas, version rules, and what happens when a snapshot goes wrong.
  */
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { symlinkSync } from 'node:fs';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudKeyring } from '../../daemon/cloud/signed-message.js';
 import { CredentialCache } from '../../daemon/store/cache.js';
 import { CredentialHasher } from '../../daemon/store/credential-hash.js';
 import { newStageCounts } from '../../daemon/store/cache-writer.js';
+import { currentGenerationPath } from '../../daemon/store/cache-files.js';
 import { openDatabase, type Db } from '../../daemon/store/database.js';
+import { WalFlusher, type Durability } from '../../daemon/store/wal-flusher.js';
 import type { DeltaOp, SnapshotRequestReason } from '../../daemon/sync/messages.js';
 import { SyncEngine } from '../../daemon/sync/sync-engine.js';
 import { deltaPayload, signAll, snapshotChunks } from '../../scripts/cloud-sim/protocol.js';
@@ -39,7 +42,7 @@ describe('sync engine', () => {
   let requests: SnapshotRequestReason[];
   const path = () => join(dir.path, 'g.db');
 
-  const makeEngine = (options: { chunkTimeoutMs?: number; maxQueued?: number; logger?: Logger } = {}) => {
+  const makeEngine = (options: { chunkTimeoutMs?: number; maxQueued?: number; logger?: Logger; cacheDurability?: Durability } = {}) => {
     const e = new SyncEngine({
       cache,
       keyring: new CloudKeyring([{ id: key.id, key: key.publicPem }]),
@@ -163,6 +166,45 @@ describe('sync engine', () => {
     expect(cacheDump(path())).toBe(before);
     expect(requests).toEqual(['gap', 'conflict', 'conflict']);
     expect(engine.status().rejected).toEqual({ version_gap: 1, replayed: 1, delta_conflict: 2 });
+  });
+
+  it('syncs the cache file in force after an applied delta, never after a refused one, and logs a sync the disk refuses', async () => {
+    await engine.stop();
+    const flusher = new WalFlusher(() => currentGenerationPath(db));
+    const synced: string[] = [];
+    const durability = {
+      flush: async () => {
+        const before = flusher.syncs;
+        await flusher.flush();
+        if (flusher.syncs > before) synced.push(currentGenerationPath(db) ?? 'none');
+      },
+      flushSync: () => flusher.flushSync(),
+    };
+    engine = makeEngine({ cacheDurability: durability });
+    await engine.whenIdle();
+    expect(await engine.handleDeltaMessage(delta(3, 4, []))).toMatchObject({ reason: 'version_gap' });
+    expect(await engine.handleDeltaMessage(delta(0, 1, []))).toMatchObject({ reason: 'replayed' });
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(synced).toEqual([]);
+    const revoke: DeltaOp = { op: 'credential.upsert', personId: 'm-1001', credential: { id: 'm-1001-card', kind: 'card', value: '0004614867', validFrom: null, validTo: null, status: 'revoked' } };
+    expect(await engine.handleDeltaMessage(delta(1, 2, [revoke]))).toMatchObject({ kind: 'applied', version: 2 });
+    expect(cache.candidates(card('0004614867')).map((c) => c.credential.status)).toEqual(['revoked']);
+    await vi.waitFor(() => expect(synced).toHaveLength(1));
+    // The generation file, not the main file: the delta's rows are in its WAL.
+    expect(synced[0]).toMatch(/g\.db\.gen-\d+$/);
+    await flusher.close();
+
+    // A disk that refuses the sync: the delta stays applied (the data is right until a power cut), and the error is logged.
+    await engine.stop();
+    symlinkSync('/dev/null', join(dir.path, 'broken.db-wal'));
+    const broken = new WalFlusher(join(dir.path, 'broken.db'));
+    const log = memoryLogger('warn');
+    engine = makeEngine({ cacheDurability: broken, logger: log.logger });
+    await engine.whenIdle();
+    expect(await engine.handleDeltaMessage(delta(2, 3, []))).toMatchObject({ kind: 'applied', version: 3 });
+    await vi.waitFor(() => expect(log.lines.join('')).toContain('delta applied but not synced to disk'));
+    expect(log.lines.join('')).toContain('"toVersion":3');
+    await broken.close();
   });
 
   it('accepts a snapshot at the version it has only as the answer to one of its own requests', async () => {
