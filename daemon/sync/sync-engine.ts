@@ -88,7 +88,8 @@ export interface SyncEngineOptions {
    * Makes an applied delta survive a power cut (the cache file's WAL,
    * synced off the event loop). Without it a delta is durable at the next
    * checkpoint; until then a power cut takes the cache back a version, and
-   * a revocation with it, until the next delta finds the gap.
+   * a revocation with it, until the gateway asks again (its boot request,
+   * or the gap the next delta finds).
    */
   readonly cacheDurability?: Durability;
 }
